@@ -1,0 +1,77 @@
+"""Array namespace resolution and dtype promotion: the first thing every public function does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+Array = Any
+"""Any array the Python array API covers: NumPy, PyTorch, JAX, array-api-strict, ..."""
+
+
+def namespace(*values: Any, xp: Any = None) -> Any:
+    """The array namespace of the first array among ``values``.
+
+    The first array decides, so NumPy options (class weights, labels) go with torch or JAX
+    predictions and are converted to the prediction's kind. Values that are not arrays
+    (Python lists, numbers, ``None``) do not take part; when none is an array the namespace is
+    NumPy's. An explicit ``xp`` wins.
+    """
+    if xp is not None:
+        return xp
+    for value in values:
+        if value is not None and array_api_compat.is_array_api_obj(value):
+            return array_api_compat.array_namespace(value)
+    return array_api_compat.array_namespace(np.empty(0))
+
+
+def device(x: Array) -> Any:
+    return array_api_compat.device(x)
+
+
+def as_array(value: Any, xp: Any, *, like: Array, dtype: Any = None) -> Array:
+    """``value`` as an array of ``xp`` on ``like``'s device (NumPy options for torch logits, ...)."""
+    if array_api_compat.is_array_api_obj(value) and array_api_compat.array_namespace(value) is xp:
+        return value if dtype is None or value.dtype == dtype else xp.astype(value, dtype)
+    if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray | np.generic):
+        value = np.asarray(value)  # e.g. a torch tensor given as an option to a JAX call
+    return xp.asarray(value, dtype=dtype, device=device(like))
+
+
+def compute_dtype(dtype: Any, xp: Any, *, name: str) -> Any:
+    """float64 stays float64; every other real floating dtype (float16, bfloat16, float32) is
+    computed in float32. Anything else is a TypeError naming the argument."""
+    if not xp.isdtype(dtype, "real floating"):
+        raise TypeError(f"{name} must have a real floating dtype, got {dtype}")
+    return xp.float64 if dtype == xp.float64 else xp.float32
+
+
+def is_integer(dtype: Any, xp: Any) -> bool:
+    return bool(xp.isdtype(dtype, "integral"))
+
+
+def is_concrete(x: Array) -> bool:
+    """False for arrays whose values cannot be read now (JAX tracers under jit, lazy arrays)."""
+    is_lazy = getattr(array_api_compat, "is_lazy_array", None)
+    if is_lazy is not None:
+        return not is_lazy(x)
+    if array_api_compat.is_jax_array(x):
+        import jax
+
+        return not isinstance(x, jax.core.Tracer)
+    return True
+
+
+def scalar(x: Array) -> float:
+    """A 0-d array as a Python float (used only in validation messages)."""
+    return float(x)
+
+
+def normalize_axis(axis: int, ndim: int, *, name: str = "axis") -> int:
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(f"{name} must be an int, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimensions")
+    return axis % ndim

@@ -1,0 +1,264 @@
+"""The sigmoid family: binary cross-entropy (log loss, multi-label), binary focal, asymmetric.
+
+Every loss here is element-wise: a prediction and a target of the same shape, one independent
+two-class problem per element. From logits everything is written with log σ(z) and log σ(-z)
+(= log(1 - σ(z))), which are exact at any z; p = σ(z) and q = 1 - p = σ(-z) are each computed
+directly, never as 1 minus the other.
+
+Focal (Lin et al., as torchvision and optax; ỹ the target after label smoothing)::
+
+    ce  = -(w⁺ ỹ log p + (1 - ỹ) log q)          w⁺ = pos_weight
+    q_t = ỹ q + (1 - ỹ) p                         (1 - p_t)
+    ℓ   = s α_t q_t^γ ce                           α_t = α ỹ + (1 - α)(1 - ỹ)
+
+and with dp/dz = pq: dce/dz = -w⁺ ỹ q + (1 - ỹ) p, dq_t/dz = pq (1 - 2ỹ),
+dℓ/dz = s α_t (q_t^γ dce/dz + γ q_t^{γ-1} dq_t/dz · ce).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from crossent import _checks
+from crossent._xp import Array, device, namespace
+from crossent.activations import _log_sigmoid
+from crossent.losses import _inputs
+from crossent.losses._define import loss_function
+from crossent.losses._math import power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
+from crossent.losses._reduce import reduce
+
+__all__ = ["asymmetric_loss", "binary_cross_entropy", "binary_focal_loss"]
+
+
+class _Binary(NamedTuple):
+    x: Array  # logits or probabilities, compute dtype
+    y: Array  # targets in [0, 1], compute dtype
+    s: Array  # sample weights broadcast to x's shape
+    dtype: Any  # the prediction's own dtype, for the gradient
+
+
+def _binary_inputs(prediction: Any, target: Any, sample_weight: Any, from_logits: bool,
+                   xp: Any) -> _Binary:
+    pred = _inputs.prediction(prediction, xp, from_logits=from_logits)
+    x = pred.values
+    t = _inputs.target(target, xp, like=x)
+    if tuple(t.shape) != tuple(x.shape):
+        raise ValueError(f"target of shape {tuple(t.shape)} does not match prediction of shape "
+                         f"{tuple(x.shape)}; binary losses are element-wise")
+    y = xp.astype(t, x.dtype)
+    _checks.in_unit_interval("target", y, xp)
+    if not from_logits:
+        _checks.in_unit_interval("prediction", x, xp)
+    s = (xp.ones(x.shape, dtype=x.dtype, device=device(x)) if sample_weight is None else
+         _inputs.weights("sample_weight", sample_weight, xp, x, tuple(x.shape), "the element-wise loss"))
+    return _Binary(x, y, s, pred.dtype)
+
+
+def _sigmoid_loss(
+    prediction: Any, target: Any, *, pos_weight: Any = None, label_smoothing: float = 0.0,
+    gamma: float = 0.0, alpha: Any = None, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Any = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None, grad: bool,
+) -> tuple[Array, Array | None]:
+    xp = namespace(prediction, target, xp=xp)
+    reduction = _checks.reduction(reduction)
+    log_base = _checks.log_base(base)
+    smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
+    gamma = _checks.number("gamma", gamma, low=0)
+    eps = _checks.eps(eps)
+    b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
+    shape = tuple(b.x.shape)
+    y = b.y if smoothing == 0 else b.y * (1 - smoothing) + smoothing / 2
+    c_pos = y if pos_weight is None else y * _inputs.weights(
+        "pos_weight", pos_weight, xp, b.x, shape, "the prediction")
+    c_neg = 1 - y
+
+    if from_logits:
+        # log p = log σ(z), log q = log(1 - σ(z)) = log σ(-z)
+        log_p, log_q = _log_sigmoid(b.x, xp), _log_sigmoid(-b.x, xp)
+        p, q = xp.exp(log_p), xp.exp(log_q)
+    else:
+        p = b.x
+        if eps is not None:
+            inside = (p >= eps) & (p <= 1 - eps)
+            p = xp.clip(p, eps, 1 - eps)
+        q = 1 - p
+        log_p, log_q = safe_log(p, c_pos != 0, xp), safe_log1m(p, c_neg != 0, xp)
+    ce = -(c_pos * log_p + c_neg * log_q)
+    loss = ce
+    if gamma:
+        q_t = y * q + (1 - y) * p
+        loss = power(q_t, gamma, xp) * loss
+    alpha_t = None
+    if alpha is not None:
+        a = _binary_alpha(alpha, xp, b.x, shape)
+        alpha_t = a * y + (1 - a) * (1 - y)
+        loss = alpha_t * loss
+    loss = b.s * loss
+    g = None
+    if grad:
+        if from_logits:
+            d_ce, d_qt = -c_pos * q + c_neg * p, p * q * (1 - 2 * y)
+        else:
+            d_ce = -c_pos * safe_reciprocal(p, c_pos != 0, xp) + c_neg * safe_reciprocal(q, c_neg != 0, xp)
+            d_qt = 1 - 2 * y
+        g = d_ce
+        if gamma:
+            g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * ce
+        if alpha_t is not None:
+            g = alpha_t * g
+        g = b.s * g
+        if not from_logits and eps is not None:
+            g = xp.where(inside, g, xp.zeros_like(g))  # clipped values have no gradient
+    value, g = reduce(loss, g, b.s, reduction, log_base, xp)
+    return value, None if g is None else xp.astype(g, b.dtype)
+
+
+def _binary_alpha(alpha: Any, xp: Any, like: Array, shape: tuple[int, ...]) -> Any:
+    if isinstance(alpha, int | float) and not isinstance(alpha, bool):
+        return _checks.number("alpha", alpha, low=0, high=1)
+    array = _inputs.weights("alpha", alpha, xp, like, shape, "the prediction")
+    _checks.in_unit_interval("alpha", array, xp)
+    return array
+
+
+def _asymmetric_loss(
+    prediction: Any, target: Any, *, gamma_pos: float = 0.0, gamma_neg: float = 4.0,
+    clip: float = 0.05, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Any = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None, grad: bool,
+) -> tuple[Array, Array | None]:
+    # ℓ = -s [y q^γ⁺ log p + (1 - y) p_m^γ⁻ log(1 - p_m)],  p_m = max(p - m, 0), 1 - p_m = min(q + m, 1)
+    # d/dz of the positive term:  γ⁺ p q^γ⁺ log p - q^(γ⁺+1)
+    # d/dz of the negative term:  [p > m] pq (p_m^γ⁻ / (1 - p_m) - γ⁻ p_m^(γ⁻-1) log(1 - p_m)),
+    #   which for m = 0 is p^(γ⁻+1) - γ⁻ p^γ⁻ q log q (no division, exact at any logit).
+    xp = namespace(prediction, target, xp=xp)
+    reduction = _checks.reduction(reduction)
+    log_base = _checks.log_base(base)
+    gamma_pos = _checks.number("gamma_pos", gamma_pos, low=0)
+    gamma_neg = _checks.number("gamma_neg", gamma_neg, low=0)
+    m = _checks.number("clip", clip, low=0, high=1, high_open=True)
+    eps = _checks.eps(eps)
+    b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
+    y = b.y
+    pos, neg = y != 0, y != 1
+    if from_logits:
+        log_p = _log_sigmoid(b.x, xp)
+        p, q = xp.exp(log_p), xp.exp(_log_sigmoid(-b.x, xp))
+    else:
+        p = b.x
+        if eps is not None:
+            inside = (p >= eps) & (p <= 1 - eps)
+            p = xp.clip(p, eps, 1 - eps)
+        q = 1 - p
+        log_p = safe_log(p, pos, xp)
+    if m == 0:
+        p_m, q_m = p, q
+        log_qm = _log_sigmoid(-b.x, xp) if from_logits else safe_log1m(p, neg, xp)
+    else:
+        p_m = xp.maximum(p - m, xp.zeros_like(p))
+        q_m = xp.minimum(q + m, xp.ones_like(q))
+        log_qm = xp.log(q_m)  # q_m ≥ m > 0
+    loss_pos = -power(q, gamma_pos, xp) * log_p
+    loss_neg = -power(p_m, gamma_neg, xp) * log_qm
+    loss = b.s * (y * loss_pos + (1 - y) * loss_neg)
+    g = None
+    if grad:
+        if from_logits:
+            g_pos = gamma_pos * p * power(q, gamma_pos, xp) * log_p - power(q, gamma_pos + 1, xp)
+            if m == 0:
+                g_neg = power(p, gamma_neg + 1, xp) - gamma_neg * power(p, gamma_neg, xp) * q * log_qm
+            else:
+                g_neg = xp.where(p > m, p * q * (power(p_m, gamma_neg, xp) / q_m
+                                                 - power_minus_one(p_m, gamma_neg, xp) * log_qm),
+                                 xp.zeros_like(p))
+        else:
+            g_pos = (power_minus_one(q, gamma_pos, xp) * log_p
+                     - power(q, gamma_pos, xp) * safe_reciprocal(p, pos, xp))
+            g_neg = xp.where(p > m, power(p_m, gamma_neg, xp) * safe_reciprocal(q_m, neg, xp)
+                             - power_minus_one(p_m, gamma_neg, xp) * log_qm, xp.zeros_like(p))
+        g = b.s * (y * g_pos + (1 - y) * g_neg)
+        if not from_logits and eps is not None:
+            g = xp.where(inside, g, xp.zeros_like(g))
+    value, g = reduce(loss, g, b.s, reduction, log_base, xp)
+    return value, None if g is None else xp.astype(g, b.dtype)
+
+
+@loss_function(_sigmoid_loss)
+def binary_cross_entropy(
+    prediction: Array, target: Array, /, *, pos_weight: Array | None = None,
+    label_smoothing: float = 0.0, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None,
+) -> Array:
+    """Binary cross-entropy (log loss), element-wise: two classes, or one per label (multi-label).
+
+    .. math:: \\ell = -s\\left[w^+ \\tilde y \\log \\sigma(z) + (1 - \\tilde y) \\log(1 - \\sigma(z))\\right],
+        \\quad \\tilde y = y(1 - \\varepsilon) + \\varepsilon / 2
+
+    Args:
+        prediction: logits of any shape ``[...]`` (``[N, L]`` for L labels), or probabilities
+            with ``from_logits=False``.
+        target: 0/1 or soft targets in [0, 1] of the prediction's shape.
+        pos_weight: weight w⁺ of the positive term, broadcastable to the prediction (one per
+            label: ``[L]``); in the numerator only, as PyTorch's BCEWithLogitsLoss.
+        label_smoothing: ε, as Keras (y(1 - ε) + ε/2).
+        from_logits, reduction, base, eps: as :func:`cross_entropy`; ``"none"`` is element-wise.
+        sample_weight: weights broadcastable to the prediction; ``"mean"`` divides by their sum.
+
+    The texts' BCEWithLogits example:
+
+    >>> round(float(binary_cross_entropy([2.0, 0.5, -2.0], [0.0, 1.0, 1.0])), 4)
+    1.576
+    """
+
+
+@loss_function(_sigmoid_loss)
+def binary_focal_loss(
+    prediction: Array, target: Array, /, *, gamma: float = 2.0, alpha: float | Array | None = None,
+    pos_weight: Array | None = None, label_smoothing: float = 0.0, from_logits: bool = True,
+    reduction: str = "mean", sample_weight: Array | None = None, base: float | None = None,
+    eps: float | None = None, xp: Any = None,
+) -> Array:
+    """Binary (sigmoid) focal loss: binary cross-entropy scaled by α_t (1 - p_t)^γ.
+
+    .. math:: \\ell = -s\\, \\alpha_t (1 - p_t)^\\gamma \\log p_t, \\quad
+        \\alpha_t = \\alpha y + (1 - \\alpha)(1 - y)
+
+    For soft targets ``p_t = p y + (1 - p)(1 - y)`` and the cross-entropy is the soft one, as
+    torchvision's sigmoid_focal_loss and optax. ``alpha`` weighs positives (Lin et al.): a
+    scalar in [0, 1] or one per label; None means no α (torchvision's default is 0.25).
+    ``gamma=0, alpha=None`` is :func:`binary_cross_entropy`. Other options as that function.
+
+    >>> round(float(binary_focal_loss([2.0, 0.5, -2.0], [0.0, 1.0, 1.0], alpha=0.25)), 4)
+    0.5557
+
+    Reference: Lin, Goyal, Girshick, He, Dollár, Focal Loss for Dense Object Detection,
+    arXiv:1708.02002, 2017.
+    """
+
+
+@loss_function(_asymmetric_loss)
+def asymmetric_loss(
+    prediction: Array, target: Array, /, *, gamma_pos: float = 0.0, gamma_neg: float = 4.0,
+    clip: float = 0.05, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None,
+) -> Array:
+    """Asymmetric loss for multi-label classification (ASL), element-wise.
+
+    .. math:: \\ell = -s\\left[y (1 - p)^{\\gamma^+} \\log p
+        + (1 - y)\\, p_m^{\\gamma^-} \\log(1 - p_m)\\right], \\quad p_m = \\max(p - m, 0)
+
+    Positives and negatives get their own focusing (``gamma_pos``, ``gamma_neg``), and the
+    probability shift ``clip`` = m discards easy negatives (p < m) entirely. The defaults are the
+    paper's (γ⁺ = 0, γ⁻ = 4, m = 0.05). The authors' code sums the losses; the default here is
+    the element mean, as for every crossent loss. ``gamma_pos = gamma_neg = clip = 0`` is
+    :func:`binary_cross_entropy`.
+
+    >>> round(float(asymmetric_loss([2.0, -1.0], [1.0, 0.0])), 4)
+    0.0637
+
+    Reference: Ridnik et al., Asymmetric Loss For Multi-Label Classification, arXiv:2009.14119,
+    ICCV 2021.
+    """

@@ -1,0 +1,362 @@
+"""The softmax family: cross-entropy and every relative that changes its per-class term.
+
+One core, ``_softmax_loss``, computes for each sample
+
+.. math::
+
+    \\ell_i = s_i \\sum_c w_c\\, \\alpha_c\\, \\tilde y_{ic}
+        \\left[-(1 - p_{ic})^\\gamma \\log p_{ic} + \\epsilon (1 - p_{ic})\\right]
+        + s_i\\, v_i\\, \\lambda \\operatorname{LSE}(z_i)^2
+
+with p = softmax(z), z the logits after soft-capping (c·tanh(z/c)) and logit adjustment
+(z + τ log π), ỹ the target after label smoothing, s the sample weight, w the class weight, α the
+focal weight, v_i = 1 unless the sample is ignored. γ = 0, ε = 0, λ = 0 give plain
+cross-entropy; the public losses are this core with some options fixed. Its per-sample weight (the
+denominator of "mean") is ``s_i Σ_c w_c y_ic``, y the target before smoothing.
+
+Gradient with respect to the logits, derived once for all the options: with
+``h_c = a_c p_c g'(p_c) = a_c[γ p_c (1-p_c)^{γ-1} log p_c - (1-p_c)^γ - ε p_c]`` and
+``a_c = s w_c α_c ỹ_c``, the softmax Jacobian gives ``∂ℓ/∂z_j = h_j - p_j Σ_c h_c``; the z-loss
+adds ``2 λ s v LSE · p_j``; soft-capping multiplies by ``1 - tanh²(z/c)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossent import _checks
+from crossent._xp import Array, device, is_concrete, namespace, normalize_axis
+from crossent.activations import _logsumexp
+from crossent.losses import _inputs
+from crossent.losses._define import loss_function
+from crossent.losses._math import power, power_minus_one, safe_log, safe_reciprocal
+from crossent.losses._reduce import reduce
+
+__all__ = [
+    "categorical_cross_entropy",
+    "cross_entropy",
+    "focal_loss",
+    "logit_adjusted_cross_entropy",
+    "poly1_cross_entropy",
+    "sparse_categorical_cross_entropy",
+]
+
+
+def _softmax_loss(
+    prediction: Any, target: Any, *, axis: int = -1, weight: Any = None,
+    ignore_index: int | None = None, label_smoothing: float = 0.0, gamma: float = 0.0,
+    alpha: Any = None, epsilon: float = 0.0, z_loss: float = 0.0,
+    logit_softcap: float | None = None, priors: Any = None, tau: float = 1.0,
+    target_kind: str = "any", from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Any = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None, grad: bool,
+) -> tuple[Array, Array | None]:
+    xp = namespace(prediction, target, xp=xp)
+    reduction = _checks.reduction(reduction)
+    log_base = _checks.log_base(base)
+    smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
+    gamma = _checks.number("gamma", gamma, low=0)
+    epsilon = _checks.number("epsilon", epsilon, low=-1)
+    z_loss = _checks.number("z_loss", z_loss, low=0)
+    tau = _checks.number("tau", tau)
+    eps = _checks.eps(eps)
+    softcap = None if logit_softcap is None else _checks.number(
+        "logit_softcap", logit_softcap, low=0, low_open=True)
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
+    if not from_logits:
+        for name, value in (("z_loss", z_loss or None), ("logit_softcap", softcap), ("priors", priors)):
+            if value is not None:
+                raise ValueError(f"{name}={value!r} acts on logits; it needs from_logits=True")
+
+    pred = _inputs.prediction(prediction, xp, from_logits=from_logits)
+    axis = normalize_axis(axis, pred.values.ndim)
+    x = xp.moveaxis(pred.values, axis, -1)  # the class axis is last from here on
+    num_classes, batch = x.shape[-1], tuple(x.shape[:-1])
+
+    # Targets become dense y (class axis last), zero rows for ignored samples.
+    t = _inputs.target(target, xp, like=x)
+    invalid = None
+    if _inputs.integer_labels(t, xp):
+        if target_kind == "dense":
+            raise TypeError(f"categorical_cross_entropy takes one-hot or soft targets of the "
+                            f"prediction's shape; got integer labels ({t.dtype}): use "
+                            f"sparse_categorical_cross_entropy or cross_entropy")
+        if tuple(t.shape) != batch:
+            raise ValueError(f"target of integer labels must have the prediction's shape without "
+                             f"the class axis, {batch}, got {tuple(t.shape)}")
+        _checks.labels_in_range(t, num_classes, ignore_index, xp)
+        counted = t >= 0 if ignore_index is None else t != ignore_index
+        y = xp.astype((t[..., None] == xp.arange(num_classes, dtype=t.dtype, device=device(x)))
+                      & counted[..., None], x.dtype)
+        if not is_concrete(t):  # under jax.jit labels cannot be checked: their rows become NaN
+            invalid = counted & ((t < 0) | (t >= num_classes))
+    else:
+        if target_kind == "labels":
+            raise TypeError(f"sparse_categorical_cross_entropy takes integer labels; got a target "
+                            f"of dtype {t.dtype}: use categorical_cross_entropy for dense targets")
+        if ignore_index is not None:
+            raise ValueError(f"ignore_index={ignore_index} applies to integer labels; with dense "
+                             f"targets give an ignored sample an all-zero row")
+        if tuple(t.shape) != tuple(pred.values.shape):
+            if tuple(t.shape) == batch:
+                raise TypeError(f"target holds {t.dtype} values of shape {batch}: integer labels "
+                                f"need an integer dtype, dense targets the prediction's shape "
+                                f"{tuple(pred.values.shape)}")
+            raise ValueError(f"target of shape {tuple(t.shape)} does not match prediction of shape "
+                             f"{tuple(pred.values.shape)}")
+        y = xp.moveaxis(xp.astype(t, x.dtype), axis, -1)
+        _checks.in_unit_interval("target", y, xp)
+        _checks.rows_sum_to_one("target", y, xp, allow_zero_rows=True,
+                                hint="; for multi-label targets use binary_cross_entropy")
+
+    # Weights: a_c multiplies the per-class term, per_sample_weight is the mean's denominator.
+    counts = xp.sum(y, axis=-1)  # 1 for a sample that counts, 0 for an ignored one
+    s = (xp.ones(batch, dtype=x.dtype, device=device(x)) if sample_weight is None else
+         _inputs.weights("sample_weight", sample_weight, xp, x, batch, "the per-sample loss"))
+    class_weight = None
+    if weight is not None:
+        class_weight = _inputs.vector("weight", weight, xp, x, num_classes, "class")
+        _checks.nonnegative("weight", class_weight, xp)
+    per_sample_weight = s * (counts if class_weight is None else xp.sum(y * class_weight, axis=-1))
+    smoothed = y if smoothing == 0 else y * (1 - smoothing) + (smoothing / num_classes) * counts[..., None]
+    a = smoothed * s[..., None]
+    if class_weight is not None:
+        a = a * class_weight
+    if alpha is not None:
+        a = a * _alpha(alpha, xp, x, num_classes)
+
+    if from_logits:
+        loss, g = _from_logits(x, a, s * xp.astype(counts > 0, x.dtype), gamma, epsilon, z_loss,
+                               softcap, priors, tau, num_classes, grad, xp)
+    else:
+        loss, g = _from_probabilities(x, a, gamma, epsilon, eps, grad, xp)
+    if invalid is not None:
+        loss = xp.where(invalid, xp.full_like(loss, float("nan")), loss)
+
+    value, g = reduce(loss, g, per_sample_weight, reduction, log_base, xp)
+    if g is not None:
+        g = xp.astype(xp.moveaxis(g, -1, axis), pred.dtype)
+    return value, g
+
+
+def _alpha(alpha: Any, xp: Any, like: Array, num_classes: int) -> Any:
+    if isinstance(alpha, int | float) and not isinstance(alpha, bool):
+        return _checks.number("alpha", alpha, low=0)
+    vector = _inputs.vector("alpha", alpha, xp, like, num_classes, "class")
+    _checks.nonnegative("alpha", vector, xp)
+    return vector
+
+
+def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: float,
+                 z_loss: float, softcap: float | None, priors: Any, tau: float,
+                 num_classes: int, grad: bool, xp: Any) -> tuple[Array, Array | None]:
+    if softcap is not None:
+        capped = xp.tanh(z / softcap)
+        z = softcap * capped
+    if priors is not None:
+        log_priors = xp.log(_priors(priors, xp, z, num_classes))
+        z = z + tau * log_priors
+    lse = _logsumexp(z, -1, xp, keepdims=True)
+    log_p = z - lse  # log softmax
+    p = xp.exp(log_p)
+    q = 1 - p
+    term = -power(q, gamma, xp) * log_p
+    if epsilon:
+        term = term + epsilon * q
+    loss = xp.sum(a * term, axis=-1)
+    if z_loss:
+        loss = loss + z_loss * zl_weight * lse[..., 0] ** 2
+    if not grad:
+        return loss, None
+
+    h = -a * power(q, gamma, xp)
+    if gamma:
+        h = h + a * p * power_minus_one(q, gamma, xp) * log_p
+    if epsilon:
+        h = h - epsilon * a * p
+    g = h - p * xp.sum(h, axis=-1, keepdims=True)
+    if z_loss:
+        g = g + (2 * z_loss) * zl_weight[..., None] * lse * p
+    if softcap is not None:
+        g = g * (1 - capped**2)
+    return loss, g
+
+
+def _priors(priors: Any, xp: Any, like: Array, num_classes: int) -> Array:
+    vector = _inputs.vector("priors", priors, xp, like, num_classes, "class")
+    _checks.positive("priors", vector, xp)
+    return vector
+
+
+def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: float | None,
+                        grad: bool, xp: Any) -> tuple[Array, Array | None]:
+    _checks.in_unit_interval("prediction", p, xp)
+    _checks.rows_sum_to_one("prediction", p, xp, hint=" (from_logits=False takes probabilities)")
+    if eps is not None:
+        inside = (p >= eps) & (p <= 1 - eps)
+        p = xp.clip(p, eps, 1 - eps)
+    used = a != 0
+    log_p = safe_log(p, used, xp)  # -inf where p = 0 and the class counts: the loss is inf
+    q = 1 - p
+    term = -power(q, gamma, xp) * log_p
+    if epsilon:
+        term = term + epsilon * q
+    loss = xp.sum(a * term, axis=-1)
+    if not grad:
+        return loss, None
+
+    # d/dp [-(1-p)^γ log p + ε(1-p)] = γ(1-p)^{γ-1} log p - (1-p)^γ / p - ε
+    g = -power(q, gamma, xp) * safe_reciprocal(p, used, xp)
+    if gamma:
+        g = g + power_minus_one(q, gamma, xp) * log_p
+    if epsilon:
+        g = g - epsilon
+    g = a * g
+    if eps is not None:
+        g = xp.where(inside, g, xp.zeros_like(g))  # clipped values have no gradient
+    return loss, g
+
+
+@loss_function(_softmax_loss)
+def cross_entropy(
+    prediction: Array, target: Array, /, *, axis: int = -1, weight: Array | None = None,
+    ignore_index: int | None = None, label_smoothing: float = 0.0, z_loss: float = 0.0,
+    logit_softcap: float | None = None, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None,
+) -> Array:
+    """Categorical cross-entropy over a softmax, with integer labels or dense targets.
+
+    .. math:: \\ell_i = -s_i \\sum_c w_c\\, \\tilde y_{ic} \\log \\operatorname{softmax}(z_i)_c
+        + s_i \\lambda \\operatorname{LSE}(z_i)^2
+
+    Args:
+        prediction: logits ``[..., C, ...]`` (class axis ``axis``), or probabilities with
+            ``from_logits=False``.
+        target: integer labels of the prediction's shape without the class axis, or one-hot /
+            soft targets of the prediction's shape (each row sums to 1; an all-zero row is an
+            ignored sample).
+        axis: the class axis; ``axis=1`` is PyTorch's ``(N, C, d1, ...)`` layout.
+        weight: per-class weights ``[C]``; in the numerator and in the mean's denominator.
+        ignore_index: a label whose samples count for nothing (weight 0).
+        label_smoothing: ε in ``y(1 - ε) + ε / C``.
+        z_loss: λ of PaLM's auxiliary loss ``λ·logsumexp(z)²`` (needs logits).
+        logit_softcap: c in ``c·tanh(z / c)``, applied before the softmax (Gemma 2).
+        from_logits: False takes probabilities (rows sum to 1 within 0.01).
+        reduction: ``"none"`` (per-sample losses ``[...]``), ``"sum"``, or ``"mean"`` = sum /
+            Σᵢ sᵢ Σ_c w_c y_ic (0 when that is 0).
+        sample_weight: per-sample weights, broadcastable to ``[...]``.
+        base: None for nats, 2 for bits, 10, ...
+        eps: clip probabilities to ``[eps, 1 - eps]`` (only from probabilities; off by default,
+            so that -log 0 = inf).
+
+    The texts' three-class example, and their fruit example in base 10:
+
+    >>> round(float(cross_entropy([[0.7, 0.2, 0.1]], [0], from_logits=False)), 4)
+    0.3567
+    >>> round(float(cross_entropy([0.723, 0.240, 0.036], [1.0, 0.0, 0.0], from_logits=False, base=10)), 4)
+    0.1409
+
+    References: Zhang et al., PaLM (z-loss), arXiv:2204.02311, 2022; Gemma Team, Gemma 2
+    (soft-capping), arXiv:2408.00118, 2024; Szegedy et al., Rethinking the Inception
+    Architecture (label smoothing), arXiv:1512.00567, 2015.
+    """
+
+
+@loss_function(_softmax_loss, target_kind="labels")
+def sparse_categorical_cross_entropy(
+    prediction: Array, target: Array, /, *, axis: int = -1, weight: Array | None = None,
+    ignore_index: int | None = None, label_smoothing: float = 0.0, z_loss: float = 0.0,
+    logit_softcap: float | None = None, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None,
+) -> Array:
+    """:func:`cross_entropy` with integer labels only (Keras's name for it).
+
+    >>> round(float(sparse_categorical_cross_entropy([[0.1, 0.2, 0.7]], [0], from_logits=False)), 4)
+    2.3026
+    """
+
+
+@loss_function(_softmax_loss, target_kind="dense")
+def categorical_cross_entropy(
+    prediction: Array, target: Array, /, *, axis: int = -1, weight: Array | None = None,
+    label_smoothing: float = 0.0, z_loss: float = 0.0, logit_softcap: float | None = None,
+    from_logits: bool = True, reduction: str = "mean", sample_weight: Array | None = None,
+    base: float | None = None, eps: float | None = None, xp: Any = None,
+) -> Array:
+    """:func:`cross_entropy` with one-hot or soft targets only (Keras's name for it).
+
+    >>> round(float(categorical_cross_entropy([[0.7, 0.2, 0.1]], [[1.0, 0.0, 0.0]], from_logits=False)), 4)
+    0.3567
+    """
+
+
+@loss_function(_softmax_loss)
+def focal_loss(
+    prediction: Array, target: Array, /, *, gamma: float = 2.0, alpha: float | Array | None = None,
+    axis: int = -1, weight: Array | None = None, ignore_index: int | None = None,
+    label_smoothing: float = 0.0, from_logits: bool = True, reduction: str = "mean",
+    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    xp: Any = None,
+) -> Array:
+    """Multiclass (softmax) focal loss: cross-entropy with each class term scaled by (1 - p)^γ.
+
+    .. math:: \\ell_i = -s_i \\sum_c w_c\\, \\alpha_c\\, \\tilde y_{ic} (1 - p_{ic})^\\gamma \\log p_{ic}
+
+    ``gamma`` ≥ 0 (0 is cross-entropy); ``alpha`` a scalar or a per-class vector ``[C]`` that
+    scales the terms (numerator only, unlike ``weight``); None means 1. Keras's
+    CategoricalFocalCrossentropy is this loss with ``alpha=0.25``. Other options as
+    :func:`cross_entropy`.
+
+    >>> round(float(focal_loss([[0.7, 0.2, 0.1]], [0], gamma=2.0, from_logits=False)), 4)
+    0.0321
+
+    Reference: Lin, Goyal, Girshick, He, Dollár, Focal Loss for Dense Object Detection,
+    arXiv:1708.02002, 2017.
+    """
+
+
+@loss_function(_softmax_loss)
+def poly1_cross_entropy(
+    prediction: Array, target: Array, /, *, epsilon: float = 2.0, axis: int = -1,
+    weight: Array | None = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
+    from_logits: bool = True, reduction: str = "mean", sample_weight: Array | None = None,
+    base: float | None = None, eps: float | None = None, xp: Any = None,
+) -> Array:
+    """Poly-1 cross-entropy: ``CE + ε (1 - p_t)``, the first polynomial term reweighted.
+
+    .. math:: \\ell_i = s_i \\sum_c w_c\\, \\tilde y_{ic} \\left[-\\log p_{ic} + \\epsilon (1 - p_{ic})\\right]
+
+    ``epsilon`` ≥ -1 (so the loss stays non-negative); the default 2.0 is optax's. With soft
+    targets ``Σ_c ỹ_c (1 - p_c) = 1 - Σ_c ỹ_c p_c``, as in the paper and optax.
+
+    >>> round(float(poly1_cross_entropy([[0.7, 0.2, 0.1]], [0], epsilon=1.0, from_logits=False)), 4)
+    0.6567
+
+    Reference: Leng et al., PolyLoss: A Polynomial Expansion Perspective of Classification Loss
+    Functions, arXiv:2204.12511, 2022.
+    """
+
+
+@loss_function(_softmax_loss)
+def logit_adjusted_cross_entropy(
+    prediction: Array, target: Array, /, priors: Array, *, tau: float = 1.0, axis: int = -1,
+    weight: Array | None = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
+    z_loss: float = 0.0, logit_softcap: float | None = None, from_logits: bool = True,
+    reduction: str = "mean", sample_weight: Array | None = None, base: float | None = None,
+    eps: float | None = None, xp: Any = None,
+) -> Array:
+    """Logit-adjusted cross-entropy: cross-entropy of ``z + τ log π`` for long-tailed classes.
+
+    .. math:: \\ell_i = -s_i \\sum_c w_c\\, \\tilde y_{ic} \\log \\operatorname{softmax}(z_i + \\tau \\log \\pi)_c
+
+    ``priors`` π ``[C]`` are the class priors, positive; class counts work as well (a constant
+    factor cancels in the softmax). Needs logits. At prediction time use the plain logits.
+
+    >>> round(float(logit_adjusted_cross_entropy([[0.0, 0.0]], [1], [0.9, 0.1])), 4)
+    2.3026
+
+    Reference: Menon et al., Long-tail learning via logit adjustment, arXiv:2007.07314, ICLR 2021.
+    """

@@ -1,0 +1,56 @@
+"""User inputs to validated arrays: the prediction, the target and the weight options.
+
+Every loss core starts here, so that each argument is checked the same way everywhere and each
+error names the argument and the value.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from crossent import _checks
+from crossent._xp import Array, as_array, compute_dtype, is_integer
+
+
+class Prediction(NamedTuple):
+    values: Array  # in the compute dtype (float32, or float64 for float64 input)
+    dtype: Any  # the caller's dtype, which the gradient is returned in
+
+
+def prediction(value: Any, xp: Any, *, from_logits: bool) -> Prediction:
+    if not isinstance(from_logits, bool):
+        raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
+    array = as_array(value, xp, like=xp.asarray(0.0)) if not hasattr(value, "dtype") else value
+    if not hasattr(value, "dtype") and not xp.isdtype(array.dtype, "real floating"):
+        array = xp.astype(array, xp.asarray(0.0).dtype)  # a Python list of ints, say
+    dtype = compute_dtype(array.dtype, xp, name="prediction")
+    if array.ndim == 0:
+        raise ValueError("prediction must have at least one dimension, got a scalar")
+    return Prediction(array if array.dtype == dtype else xp.astype(array, dtype), array.dtype)
+
+
+def target(value: Any, xp: Any, like: Array) -> Array:
+    """The target as an array of the prediction's kind, on its device."""
+    return as_array(value, xp, like=like)
+
+
+def vector(name: str, value: Any, xp: Any, like: Array, length: int, what: str) -> Array:
+    """A 1-D option of the given length (class weights, priors, ...) in the compute dtype."""
+    array = as_array(value, xp, like=like, dtype=like.dtype)
+    if array.ndim != 1 or array.shape[0] != length:
+        raise ValueError(f"{name} must have one entry per {what} ({length}), "
+                         f"got shape {tuple(array.shape)}")
+    return array
+
+
+def weights(name: str, value: Any, xp: Any, like: Array, shape: tuple[int, ...],
+            what: str) -> Array:
+    """A non-negative weight broadcast to ``shape`` (the shape of what it weights)."""
+    array = as_array(value, xp, like=like, dtype=like.dtype)
+    _checks.broadcastable(name, tuple(array.shape), shape, what)
+    _checks.nonnegative(name, array, xp)
+    return xp.broadcast_to(array, shape)
+
+
+def integer_labels(value: Array, xp: Any) -> bool:
+    return is_integer(value.dtype, xp)

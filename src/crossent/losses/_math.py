@@ -1,0 +1,52 @@
+"""Element-wise pieces shared by the loss cores, safe for values and for autograd alike.
+
+``xp.where(mask, f(x), 0)`` is not enough when f(x) is inf or NaN off the mask: autograd
+multiplies that branch's derivative by 0 and gets NaN. Each helper therefore feeds the
+unselected branch a harmless value first (the "double where").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossent._xp import Array
+
+
+def safe_log(x: Array, used: Array, xp: Any) -> Array:
+    """log(x) where ``used``, 0 elsewhere (so 0·log 0 terms are 0, not NaN)."""
+    return xp.where(used, xp.log(xp.where(used, x, xp.ones_like(x))), xp.zeros_like(x))
+
+
+def power(q: Array, gamma: float, xp: Any) -> Array:
+    """q**gamma for q in [0, 1], gamma ≥ 0, with 0**0 = 1 and a finite autograd derivative."""
+    if gamma == 0:
+        return xp.ones_like(q)
+    if gamma >= 1:
+        return q**gamma
+    positive = q > 0  # d/dq q**gamma is inf at 0 for gamma < 1
+    return xp.where(positive, xp.where(positive, q, xp.ones_like(q)) ** gamma, xp.zeros_like(q))
+
+
+def power_minus_one(q: Array, gamma: float, xp: Any) -> Array:
+    """gamma * q**(gamma - 1), the derivative of q**gamma; 0 where q = 0 and gamma < 1.
+
+    That 0 is the right limit wherever the loss uses it: the factor multiplying it vanishes at
+    least as fast as q**(1 - gamma) (see the derivations in the cores).
+    """
+    if gamma == 0:
+        return xp.zeros_like(q)
+    if gamma >= 1:
+        return gamma * q ** (gamma - 1)
+    positive = q > 0
+    return xp.where(positive, gamma * xp.where(positive, q, xp.ones_like(q)) ** (gamma - 1),
+                    xp.zeros_like(q))
+
+
+def safe_log1m(p: Array, used: Array, xp: Any) -> Array:
+    """log(1 - p) where ``used``, 0 elsewhere; log1p keeps it exact for tiny p."""
+    return xp.where(used, xp.log1p(-xp.where(used, p, xp.zeros_like(p))), xp.zeros_like(p))
+
+
+def safe_reciprocal(x: Array, used: Array, xp: Any) -> Array:
+    """1 / x where ``used`` (inf where x = 0), 0 elsewhere."""
+    return xp.where(used, 1 / xp.where(used, x, xp.ones_like(x)), xp.zeros_like(x))

@@ -1,0 +1,35 @@
+"""The one place where per-sample losses become "none", "sum" or "mean", and nats become bits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossent._xp import Array
+
+
+def reduce(loss: Array, grad: Array | None, weight: Array, reduction: str,
+           log_base: float | None, xp: Any) -> tuple[Array, Array | None]:
+    """Reduce weighted per-sample losses, and scale their gradient to match.
+
+    ``loss`` holds the weighted per-sample losses (their sum is the "sum" reduction), ``weight``
+    the per-sample weights wᵢ of the same shape (their sum is the mean's denominator), ``grad``
+    the derivative of each sample's loss with respect to its own prediction, or None.
+    ``"mean"`` is Σ loss / Σ w, and 0 with a zero gradient when Σ w = 0 (every sample ignored or
+    weighted 0). ``log_base`` is ln(base): the value and gradient are divided by it.
+    """
+    if reduction == "none":
+        value, scale = loss, None
+    elif reduction == "sum":
+        value, scale = xp.sum(loss), None
+    else:
+        total = xp.sum(weight)
+        positive = total > 0
+        safe_total = xp.where(positive, total, xp.ones_like(total))
+        value = xp.where(positive, xp.sum(loss) / safe_total, xp.zeros_like(total))
+        scale = xp.where(positive, 1 / safe_total, xp.zeros_like(total))
+    if log_base is not None:
+        value = value / log_base
+        scale = 1 / log_base if scale is None else scale / log_base
+    if grad is not None and scale is not None:
+        grad = grad * xp.astype(scale, grad.dtype)
+    return value, grad

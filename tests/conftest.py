@@ -1,0 +1,86 @@
+"""Shared fixtures: the array backends every test runs on, and dtype-tied tolerances."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "jax")  # keras 3 without TensorFlow
+
+if importlib.util.find_spec("jax") is not None:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # float64 comparisons on JAX too
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One array library: how to make its arrays from NumPy and read them back."""
+
+    name: str
+    xp: Any
+
+    def asarray(self, a: Any, dtype: Any = None) -> Any:
+        a = np.asarray(a)
+        if self.name == "torch":
+            import torch
+
+            out = torch.asarray(a)
+            return out if dtype is None else out.to(dtype)
+        out = self.xp.asarray(a)
+        return out if dtype is None else self.xp.astype(out, dtype)
+
+    def to_numpy(self, a: Any) -> np.ndarray:
+        if self.name == "torch":
+            return a.detach().cpu().numpy()
+        if self.name == "array_api_strict":
+            return np.asarray(a.tolist() if a.ndim else float(a), dtype=_np_dtype(a.dtype))
+        return np.asarray(a)
+
+
+def _np_dtype(dtype: Any) -> Any:
+    name = str(dtype).rsplit(".", 1)[-1]
+    return np.dtype(name) if name in np.sctypeDict else np.float64
+
+
+def _backend(name: str) -> Backend:
+    if name == "numpy":
+        import array_api_compat.numpy as xp
+
+        return Backend(name, xp)
+    if name == "array_api_strict":
+        xp = pytest.importorskip("array_api_strict")
+        return Backend(name, xp)
+    if name == "torch":
+        pytest.importorskip("torch")
+        import array_api_compat.torch as xp
+
+        return Backend(name, xp)
+    jnp = pytest.importorskip("jax.numpy")
+    return Backend(name, jnp)
+
+
+BACKENDS = ["numpy", "array_api_strict", "torch", "jax"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Backend:
+    """Each test that takes ``backend`` runs on NumPy, array-api-strict, PyTorch and JAX."""
+    return _backend(request.param)
+
+
+def rtol(dtype: Any) -> float:
+    """Relative tolerance tied to the dtype: 4·√eps (float64 ≈ 6e-8, float32 ≈ 1.4e-3)."""
+    return 4 * float(np.sqrt(np.finfo(np.dtype(dtype)).eps))
+
+
+def assert_close(actual: Any, expected: Any, dtype: Any = np.float64, *, atol: float | None = None) -> None:
+    """actual ≈ expected within rtol(dtype); atol defaults to rtol(dtype)² scale of 1."""
+    tol = rtol(dtype)
+    np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
+                               rtol=tol, atol=tol * 1e-3 if atol is None else atol)
