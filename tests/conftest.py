@@ -39,13 +39,8 @@ class Backend:
         if self.name == "torch":
             return a.detach().cpu().numpy()
         if self.name == "array_api_strict":
-            return np.asarray(a.tolist() if a.ndim else float(a), dtype=_np_dtype(a.dtype))
+            return np.from_dlpack(a)
         return np.asarray(a)
-
-
-def _np_dtype(dtype: Any) -> Any:
-    name = str(dtype).rsplit(".", 1)[-1]
-    return np.dtype(name) if name in np.sctypeDict else np.float64
 
 
 def _backend(name: str) -> Backend:

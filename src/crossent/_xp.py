@@ -27,6 +27,13 @@ def namespace(*values: Any, xp: Any = None) -> Any:
     return array_api_compat.array_namespace(np.empty(0))
 
 
+def log_of_zero_is_inf() -> Any:
+    """A context in which NumPy computes log(0) = -inf and 1/0 = inf without a RuntimeWarning:
+    crossent returns those infinities on purpose (-log 0 = inf unless ``eps=`` asks for clipping).
+    Invalid operations (NaN) still warn."""
+    return np.errstate(divide="ignore")
+
+
 def device(x: Array) -> Any:
     return array_api_compat.device(x)
 
@@ -53,15 +60,14 @@ def is_integer(dtype: Any, xp: Any) -> bool:
 
 
 def is_concrete(x: Array) -> bool:
-    """False for arrays whose values cannot be read now (JAX tracers under jit, lazy arrays)."""
-    is_lazy = getattr(array_api_compat, "is_lazy_array", None)
-    if is_lazy is not None:
-        return not is_lazy(x)
+    """False for arrays whose values cannot be read now: JAX tracers (under jit, grad, vmap),
+    lazy arrays (Dask, ...). Eager JAX arrays are concrete."""
     if array_api_compat.is_jax_array(x):
         import jax
 
         return not isinstance(x, jax.core.Tracer)
-    return True
+    is_lazy = getattr(array_api_compat, "is_lazy_array", None)
+    return True if is_lazy is None else not is_lazy(x)
 
 
 def scalar(x: Array) -> float:

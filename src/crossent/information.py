@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crossent import _checks
-from crossent._xp import Array, as_array, compute_dtype, namespace, normalize_axis
+from crossent._xp import Array, as_array, compute_dtype, log_of_zero_is_inf, namespace, normalize_axis
 
 __all__ = ["entropy", "kl_divergence"]
 
@@ -45,7 +45,8 @@ def entropy(p: Array, /, *, axis: int = -1, base: float | None = None, xp: Any =
     xp = namespace(p, xp=xp)
     log_base = _checks.log_base(base)
     p = _distribution("p", p, axis, xp)
-    h = 0.0 - xp.sum(_xlogy(p, p, xp), axis=-1)  # 0.0 - (-0.0) is +0.0: a certain outcome has H = 0
+    with log_of_zero_is_inf():
+        h = 0.0 - xp.sum(_xlogy(p, p, xp), axis=-1)  # 0.0 - (-0.0) is +0.0: a certain outcome has H = 0
     return h if log_base is None else h / log_base
 
 
@@ -69,5 +70,6 @@ def kl_divergence(p: Array, q: Array, /, *, axis: int = -1, base: float | None =
         raise ValueError(f"p and q must have the same shape, got {tuple(p.shape)} and {tuple(q.shape)}")
     dtype = xp.result_type(p.dtype, q.dtype)
     p, q = xp.astype(p, dtype), xp.astype(q, dtype)
-    d = xp.sum(_xlogy(p, p, xp) - _xlogy(p, q, xp), axis=-1)
+    with log_of_zero_is_inf():
+        d = xp.sum(_xlogy(p, p, xp) - _xlogy(p, q, xp), axis=-1)
     return d if log_base is None else d / log_base

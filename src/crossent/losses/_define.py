@@ -15,6 +15,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
+from crossent._xp import log_of_zero_is_inf
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -63,7 +65,8 @@ def _call(name: str, declared: _Declared, prediction: Any, target: Any, args: tu
     missing = [option for option, value in merged.items() if value is inspect.Parameter.empty]
     if missing:
         raise TypeError(f"{name}() missing required argument {missing[0]!r}")
-    return declared.core(prediction, target, **merged, **declared.fixed, grad=grad)
+    with log_of_zero_is_inf():
+        return declared.core(prediction, target, **merged, **declared.fixed, grad=grad)
 
 
 def lookup(loss: Callable[..., Any] | str) -> tuple[str, _Declared]:
