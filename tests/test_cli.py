@@ -34,7 +34,8 @@ def test_three_class_example_labels_and_one_hot(capsys: pytest.CaptureFixture[st
 
 
 def test_json_has_full_precision_and_the_gradient(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["loss", "binary", "--logits", "2.0", "0.5", "-2.0", "--target", "0", "1", "1", "--json", "--grad"]) == 0
+    args = ["loss", "binary", "--logits", "2.0", "0.5", "-2.0", "--target", "0", "1", "1", "--json", "--grad"]
+    assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["loss"] == "binary_cross_entropy" and report["reduction"] == "mean"
     assert report["value"] == pytest.approx(1.5759776687553508, rel=1e-12)
