@@ -159,9 +159,10 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
         z = z + tau * log_priors
     lse = _logsumexp(z, -1, xp, keepdims=True)
     log_p = z - lse  # log softmax
-    p = xp.exp(log_p)
-    q = 1 - p
-    term = -power(q, gamma, xp) * log_p
+    focal = gamma != 0 or epsilon != 0  # plain cross-entropy needs neither p nor 1 - p here
+    p: Any = xp.exp(log_p) if focal or grad else None
+    q: Any = 1 - p if focal else None
+    term = -log_p if gamma == 0 else -power(q, gamma, xp) * log_p
     if epsilon:
         term = term + epsilon * q
     loss = xp.sum(a * term, axis=-1)
@@ -170,7 +171,7 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if not grad:
         return loss, None
 
-    h = -a * power(q, gamma, xp)
+    h = -a if gamma == 0 else -a * power(q, gamma, xp)
     if gamma:
         h = h + a * p * power_minus_one(q, gamma, xp) * log_p
     if epsilon:
