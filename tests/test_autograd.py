@@ -9,14 +9,15 @@ sum of the per-sample losses, which is what ``value_and_grad`` documents. Probab
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
 import crossent
+from conftest import assert_close
 
 REDUCTIONS = ("none", "mean", "sum")
 BINARY = ("binary_cross_entropy", "binary_focal_loss", "asymmetric_loss")
@@ -40,6 +41,8 @@ class Case(NamedTuple):
     target: str = "labels"  # labels | soft | onehot | onehot_zero_row | all_ignored (softmax); 01 | soft (binary)
     shape: tuple[int, ...] | None = None
     scale: float = 1.5  # standard deviation of the logits
+    jax: bool = True  # also against jax.grad (JAX compiles every new operation: half the cases
+    #                   suffice there, together covering every loss and every option)
 
 
 def _id(case: Case) -> str:
@@ -53,78 +56,80 @@ CASES = [
     # cross_entropy and its Keras-named twins
     Case("cross_entropy", {}),
     Case("cross_entropy", {}, "soft"),
-    Case("cross_entropy", {"weight": W4}),
+    Case("cross_entropy", {"weight": W4}, jax=False),
     Case("cross_entropy", {"weight": W4, "ignore_index": -100, "label_smoothing": 0.1}),
-    Case("cross_entropy", {"ignore_index": 2}),
+    Case("cross_entropy", {"ignore_index": 2}, jax=False),
     Case("cross_entropy", {"ignore_index": -100}, "all_ignored"),
-    Case("cross_entropy", {"z_loss": 0.1}),
-    Case("cross_entropy", {"logit_softcap": 2.0}, scale=4.0),
+    Case("cross_entropy", {"z_loss": 0.1}, jax=False),
+    Case("cross_entropy", {"logit_softcap": 2.0}, scale=4.0, jax=False),
     Case("cross_entropy", {"z_loss": 0.05, "logit_softcap": 3.0, "weight": W4, "sample_weight": SW5}, scale=4.0),
-    Case("cross_entropy", {"label_smoothing": 0.2, "z_loss": 0.1}, "soft"),
-    Case("cross_entropy", {"sample_weight": SW5, "label_smoothing": 0.3}),
+    Case("cross_entropy", {"label_smoothing": 0.2, "z_loss": 0.1}, "soft", jax=False),
+    Case("cross_entropy", {"sample_weight": SW5, "label_smoothing": 0.3}, jax=False),
     Case("cross_entropy", {"base": 2}),
     Case("cross_entropy", {"from_logits": False}),
     Case("cross_entropy", {"from_logits": False, "weight": W4, "label_smoothing": 0.1}, "soft"),
-    Case("cross_entropy", {"from_logits": False, "sample_weight": SW5, "base": 2}),
-    Case("cross_entropy", {"axis": 1}, shape=(2, 4, 3)),
+    Case("cross_entropy", {"from_logits": False, "sample_weight": SW5, "base": 2}, jax=False),
+    Case("cross_entropy", {"axis": 1}, shape=(2, 4, 3), jax=False),
     Case("cross_entropy", {"axis": 1, "weight": W4, "sample_weight": SW23, "label_smoothing": 0.1}, "soft", (2, 4, 3)),
     Case("cross_entropy", {"axis": 1, "ignore_index": -1, "z_loss": 0.1}, shape=(2, 4, 3)),
-    Case("cross_entropy", {"axis": 1, "from_logits": False, "weight": W4}, shape=(2, 4, 3)),
-    Case("sparse_categorical_cross_entropy", {"weight": W4, "sample_weight": SW5}),
+    Case("cross_entropy", {"axis": 1, "from_logits": False, "weight": W4}, shape=(2, 4, 3), jax=False),
+    Case("sparse_categorical_cross_entropy", {"weight": W4, "sample_weight": SW5}, jax=False),
     Case("sparse_categorical_cross_entropy", {"from_logits": False, "label_smoothing": 0.1}),
-    Case("categorical_cross_entropy", {}, "onehot"),
+    Case("categorical_cross_entropy", {}, "onehot", jax=False),
     Case("categorical_cross_entropy", {"weight": W4, "label_smoothing": 0.1}, "onehot_zero_row"),
     Case("categorical_cross_entropy", {"z_loss": 0.1, "logit_softcap": 5.0}, "soft", scale=4.0),
-    Case("categorical_cross_entropy", {"from_logits": False, "base": 2}, "soft"),
+    Case("categorical_cross_entropy", {"from_logits": False, "base": 2}, "soft", jax=False),
     # focal
-    Case("focal_loss", {}),
+    Case("focal_loss", {}, jax=False),
     Case("focal_loss", {"gamma": 0.5}),
-    Case("focal_loss", {"gamma": 0.0, "alpha": 0.25}),
+    Case("focal_loss", {"gamma": 0.0, "alpha": 0.25}, jax=False),
     Case("focal_loss", {"gamma": 2.0, "alpha": 0.25, "weight": W4}),
     Case("focal_loss", {"gamma": 0.5, "alpha": A4, "ignore_index": -100, "label_smoothing": 0.1}),
-    Case("focal_loss", {"gamma": 2.0, "label_smoothing": 0.2}, "soft"),
-    Case("focal_loss", {"gamma": 0.5, "sample_weight": SW5, "base": 2}, scale=4.0),
+    Case("focal_loss", {"gamma": 2.0, "label_smoothing": 0.2}, "soft", jax=False),
+    Case("focal_loss", {"gamma": 0.5, "sample_weight": SW5, "base": 2}, scale=4.0, jax=False),
     Case("focal_loss", {"gamma": 2.0, "from_logits": False}),
     Case("focal_loss", {"gamma": 0.5, "from_logits": False, "alpha": A4}, "soft"),
-    Case("focal_loss", {"gamma": 1.0, "axis": 1, "weight": W4}, shape=(2, 4, 3)),
+    Case("focal_loss", {"gamma": 1.0, "axis": 1, "weight": W4}, shape=(2, 4, 3), jax=False),
     # Poly-1
-    Case("poly1_cross_entropy", {}),
+    Case("poly1_cross_entropy", {}, jax=False),
     Case("poly1_cross_entropy", {"epsilon": -1.0}),
     Case("poly1_cross_entropy", {"epsilon": 0.5, "weight": W4, "ignore_index": -100, "label_smoothing": 0.1}),
-    Case("poly1_cross_entropy", {"epsilon": 1.0}, "soft"),
+    Case("poly1_cross_entropy", {"epsilon": 1.0}, "soft", jax=False),
     Case("poly1_cross_entropy", {"epsilon": 2.0, "from_logits": False, "sample_weight": SW5}),
-    Case("poly1_cross_entropy", {"epsilon": 1.0, "axis": 1}, shape=(2, 4, 3)),
+    Case("poly1_cross_entropy", {"epsilon": 1.0, "axis": 1}, shape=(2, 4, 3), jax=False),
     # logit adjustment
-    Case("logit_adjusted_cross_entropy", {"priors": PRIORS4}),
+    Case("logit_adjusted_cross_entropy", {"priors": PRIORS4}, jax=False),
     Case("logit_adjusted_cross_entropy", {"priors": PRIORS4, "tau": 0.5, "weight": W4, "ignore_index": -100}),
     Case("logit_adjusted_cross_entropy", {"priors": PRIORS4, "tau": 2.0, "z_loss": 0.1, "logit_softcap": 3.0},
          scale=4.0),
-    Case("logit_adjusted_cross_entropy", {"priors": PRIORS4, "label_smoothing": 0.1, "sample_weight": SW5}, "soft"),
+    Case("logit_adjusted_cross_entropy", {"priors": PRIORS4, "label_smoothing": 0.1, "sample_weight": SW5}, "soft",
+         jax=False),
     Case("logit_adjusted_cross_entropy", {"priors": PRIORS4, "axis": 1, "base": 2}, shape=(2, 4, 3)),
     # binary cross-entropy
     Case("binary_cross_entropy", {}, "01"),
-    Case("binary_cross_entropy", {}, "soft"),
-    Case("binary_cross_entropy", {"pos_weight": PW3}, "01"),
+    Case("binary_cross_entropy", {}, "soft", jax=False),
+    Case("binary_cross_entropy", {"pos_weight": PW3}, "01", jax=False),
     Case("binary_cross_entropy", {"pos_weight": PW3, "label_smoothing": 0.1, "sample_weight": SW43}, "soft"),
     Case("binary_cross_entropy", {"sample_weight": SW41, "base": 2}, "01"),
-    Case("binary_cross_entropy", {"from_logits": False}, "01"),
+    Case("binary_cross_entropy", {"from_logits": False}, "01", jax=False),
     Case("binary_cross_entropy", {"from_logits": False, "label_smoothing": 0.2, "sample_weight": SW43}, "soft"),
     # binary focal
-    Case("binary_focal_loss", {}, "01"),
+    Case("binary_focal_loss", {}, "01", jax=False),
     Case("binary_focal_loss", {"gamma": 2.0, "alpha": 0.25}, "01"),
     Case("binary_focal_loss", {"gamma": 0.5}, "01", scale=4.0),
     Case("binary_focal_loss", {"gamma": 0.5, "alpha": A3, "pos_weight": PW3}, "soft"),
-    Case("binary_focal_loss", {"gamma": 2.0, "label_smoothing": 0.1, "sample_weight": SW43, "base": 2}, "01"),
+    Case("binary_focal_loss", {"gamma": 2.0, "label_smoothing": 0.1, "sample_weight": SW43, "base": 2}, "01",
+         jax=False),
     Case("binary_focal_loss", {"gamma": 2.0, "alpha": 0.25, "from_logits": False}, "01"),
-    Case("binary_focal_loss", {"gamma": 0.5, "from_logits": False, "pos_weight": PW3}, "soft"),
+    Case("binary_focal_loss", {"gamma": 0.5, "from_logits": False, "pos_weight": PW3}, "soft", jax=False),
     # asymmetric
     Case("asymmetric_loss", {}, "01"),
     Case("asymmetric_loss", {"clip": 0.0}, "01", scale=4.0),
-    Case("asymmetric_loss", {"gamma_pos": 1.0, "gamma_neg": 2.0, "clip": 0.1, "sample_weight": SW43}, "01"),
+    Case("asymmetric_loss", {"gamma_pos": 1.0, "gamma_neg": 2.0, "clip": 0.1, "sample_weight": SW43}, "01", jax=False),
     Case("asymmetric_loss", {"gamma_pos": 0.5, "gamma_neg": 0.5, "clip": 0.0}, "soft"),
-    Case("asymmetric_loss", {"gamma_pos": 2.0, "gamma_neg": 0.5, "clip": 0.05, "base": 2}, "soft"),
+    Case("asymmetric_loss", {"gamma_pos": 2.0, "gamma_neg": 0.5, "clip": 0.05, "base": 2}, "soft", jax=False),
     Case("asymmetric_loss", {"from_logits": False}, "01"),
-    Case("asymmetric_loss", {"from_logits": False, "clip": 0.0, "gamma_neg": 2.0}, "soft"),
+    Case("asymmetric_loss", {"from_logits": False, "clip": 0.0, "gamma_neg": 2.0}, "soft", jax=False),
     Case("asymmetric_loss", {"from_logits": False, "gamma_pos": 1.0, "clip": 0.2, "sample_weight": SW41}, "01"),
 ]
 
@@ -186,13 +191,15 @@ def jax_grad(loss: str, prediction: np.ndarray, target: np.ndarray, **options: A
     import jax
     import jax.numpy as jnp
 
-    z, y = jnp.asarray(prediction, dtype=jnp.float64), jnp.asarray(target)
+    y = jnp.asarray(target)
     options = _convert(options, jnp.asarray)
 
-    def total(z: Any) -> Any:
-        return jnp.sum(getattr(crossent, loss)(z, y, **options))
+    def total(z: Any) -> tuple[Any, Any]:
+        value = getattr(crossent, loss)(z, y, **options)
+        return jnp.sum(value), value
 
-    return np.asarray(getattr(crossent, loss)(z, y, **options)), np.asarray(jax.grad(total)(z))
+    grad, value = jax.grad(total, has_aux=True)(jnp.asarray(prediction, dtype=jnp.float64))
+    return np.asarray(value), np.asarray(grad)
 
 
 AUTOGRAD = {"torch": torch_autograd, "jax": jax_grad}
@@ -214,9 +221,16 @@ def _closed_form(library: str, loss: str, prediction: np.ndarray, target: np.nda
     return np.asarray(value), np.asarray(grad), dtype
 
 
-@pytest.mark.parametrize("library", ["torch", "jax"])
-@pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("case", CASES, ids=_id)
+def _matrix() -> list[Any]:
+    params = []
+    for case in CASES:
+        for reduction in REDUCTIONS:
+            for library in ("torch", "jax") if case.jax else ("torch",):
+                params.append(pytest.param(case, reduction, library, id=f"{_id(case)}-{reduction}-{library}"))
+    return params
+
+
+@pytest.mark.parametrize(("case", "reduction", "library"), _matrix())
 def test_value_and_grad_equals_autograd(case: Case, reduction: str, library: str) -> None:
     prediction, target = make_inputs(case)
     options = {**case.options, "reduction": reduction}
@@ -255,6 +269,21 @@ def test_all_ignored_mean_is_zero_with_zero_gradient() -> None:
     assert not np.any(grad) and not np.any(auto_grad)
 
 
+def test_probabilities_with_requires_grad_do_not_warn() -> None:
+    torch = pytest.importorskip("torch")
+    prediction, target = make_inputs(BY_ID["cross_entropy-labels-from_logits=False"])
+    z = torch.tensor(prediction, requires_grad=True)
+    warn_always = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)  # torch warns once per process otherwise
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            crossent.cross_entropy(z, torch.asarray(target), from_logits=False).backward()
+    finally:
+        torch.set_warn_always(warn_always)
+    assert z.grad is not None
+
+
 # --- torch.autograd.gradcheck --------------------------------------------------------------------
 
 GRADCHECK = [
@@ -281,22 +310,24 @@ def test_torch_gradcheck(case: Case) -> None:
 
 # --- extreme logits ------------------------------------------------------------------------------
 
-EXTREME_SOFTMAX = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0], [1e4, 1e4, -1e4], [-1e4, -1e4, -1e4],
-                            [1e4, -1e4, 0.0], [0.0, -1e4, 1e4]])
-EXTREME_LABELS = np.array([0, 0, 2, 1, 1, 2])  # right, wrong, and tied predictions
-EXTREME_BINARY = np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0]])
-EXTREME_BINARY_TARGET = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 0.3]])
+# The shapes of make_inputs' ([5, 4] and [4, 3]), so that JAX reuses the compiled operations.
+EXTREME_SOFTMAX = np.array([[1e4, -1e4, 0.0, 1.0], [-1e4, 1e4, 0.0, -1e4], [1e4, 1e4, -1e4, 0.0],
+                            [-1e4, -1e4, -1e4, -1e4], [0.0, -1e4, 1e4, 1e4]])
+EXTREME_LABELS = np.array([0, 0, 2, 1, 3])  # right, wrong, and tied predictions
+EXTREME_BINARY = np.array([[1e4, -1e4, 2.0], [-1e4, 1e4, -0.5], [1e4, -1e4, 1e4], [-1e4, 1e4, -1e4]])
+EXTREME_BINARY_TARGET = np.array([[1.0, 1.0, 1.0], [0.0, 1.0, 0.3], [0.0, 0.0, 0.5], [0.2, 0.9, 1.0]])
+# (a logit of exactly 0 in the binary losses: see test_binary_autograd_at_zero_logit)
 
 EXTREME = [
     Case("cross_entropy", {}),
-    Case("cross_entropy", {"label_smoothing": 0.1, "weight": np.array([1.0, 2.0, 0.5])}),
+    Case("cross_entropy", {"label_smoothing": 0.1, "weight": W4}),
     Case("cross_entropy", {"z_loss": 1e-4}),
     Case("cross_entropy", {"logit_softcap": 30.0}),
     Case("focal_loss", {"gamma": 0.5}),
     Case("focal_loss", {"gamma": 2.0, "alpha": 0.25}),
     Case("focal_loss", {"gamma": 0.5, "label_smoothing": 0.1}),
     Case("poly1_cross_entropy", {"epsilon": 1.0}),
-    Case("logit_adjusted_cross_entropy", {"priors": np.array([0.7, 0.2, 0.1])}),
+    Case("logit_adjusted_cross_entropy", {"priors": PRIORS4}),
     Case("binary_cross_entropy", {}, "01"),
     Case("binary_cross_entropy", {"pos_weight": PW3, "label_smoothing": 0.1}, "01"),
     Case("binary_focal_loss", {"gamma": 2.0, "alpha": 0.25}, "01"),
@@ -329,7 +360,39 @@ def test_extreme_logits_cross_entropy_values() -> None:
     value, grad = crossent.value_and_grad("cross_entropy", EXTREME_SOFTMAX[:2], EXTREME_LABELS[:2],
                                           reduction="none")
     np.testing.assert_array_equal(value, [0.0, 2e4])
-    np.testing.assert_array_equal(grad, [[0.0, 0.0, 0.0], [1.0, -1.0, 0.0]])
+    np.testing.assert_array_equal(grad, [[0.0, 0.0, 0.0, 0.0], [-1.0, 1.0, 0.0, 0.0]])
+
+
+BINARY_AT_ZERO = [
+    Case("binary_cross_entropy", {}, "01"),
+    Case("binary_focal_loss", {"gamma": 2.0}, "01"),
+    Case("asymmetric_loss", {"clip": 0.0}, "01"),
+]
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+@pytest.mark.parametrize("case", BINARY_AT_ZERO, ids=_id)
+def test_binary_autograd_at_zero_logit(case: Case, library: str) -> None:
+    # A logit of exactly 0 is every logit of a zero-initialized output layer.
+    prediction, target = np.zeros((2, 2)), np.array([[1.0, 0.0], [0.0, 1.0]])
+    value, grad, _ = _closed_form(library, case.loss, prediction, target, reduction="sum")
+    auto_value, auto_grad = AUTOGRAD[library](case.loss, prediction, target, reduction="sum")
+    assert_close(value, auto_value)
+    assert_close(grad, auto_grad)
+
+
+@pytest.mark.parametrize("library", ["torch", "jax"])
+def test_log_sigmoid_autograd_at_zero(library: str) -> None:
+    xp = _import(library)
+    if library == "torch":
+        x = xp.zeros(1, dtype=xp.float64, requires_grad=True)
+        crossent.log_sigmoid(x).sum().backward()
+        grad = x.grad.numpy()
+    else:
+        import jax
+
+        grad = jax.grad(lambda x: crossent.log_sigmoid(x).sum())(xp.zeros(1))
+    assert_close(grad, [0.5])  # d/dx log σ(x) = 1 - σ(x)
 
 
 # --- jax.jit -------------------------------------------------------------------------------------
@@ -360,17 +423,34 @@ def test_jit_cross_entropy_matches_eager(jax: Any) -> None:
     BY_ID["asymmetric_loss-soft-gamma_pos=0.5-gamma_neg=0.5-clip=0.0"],
 ], ids=_id)
 def test_jit_value_and_grad_matches_eager(jax: Any, case: Case) -> None:
+    # Arrays (target, weights) are arguments of the jitted function; numbers stay Python numbers.
     jnp = jax.numpy
     prediction, target = make_inputs(case)
     z, y = jnp.asarray(prediction), jnp.asarray(target)
-    options = _convert(case.options, jnp.asarray)
+    arrays = {key: jnp.asarray(value) for key, value in case.options.items() if isinstance(value, np.ndarray)}
+    numbers = {key: value for key, value in case.options.items() if key not in arrays}
     loss = getattr(crossent, case.loss)
-    value, grad = crossent.value_and_grad(loss, z, y, **options)
-    jit_value, jit_grad = jax.jit(lambda z, y: crossent.value_and_grad(loss, z, y, **options))(z, y)
+    value, grad = crossent.value_and_grad(loss, z, y, **arrays, **numbers)
+    jitted = jax.jit(lambda z, y, arrays: crossent.value_and_grad(loss, z, y, **arrays, **numbers))
+    jit_value, jit_grad = jitted(z, y, arrays)
     assert_close(jit_value, value)
     assert_close(jit_grad, grad)
+    assert_close(jit_value, loss(z, y, **arrays, **numbers))
     # jit of jax.grad of the loss agrees as well
-    assert_close(jax.jit(jax.grad(lambda z: loss(z, y, **options)))(z), grad)
+    assert_close(jax.jit(jax.grad(lambda z, y, arrays: loss(z, y, **arrays, **numbers)))(z, y, arrays), grad)
+    # and NumPy option arrays may be closed over
+    closed = jax.jit(lambda z, y: crossent.value_and_grad(loss, z, y, **case.options))
+    assert_close(closed(z, y)[1], grad)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
+def test_jit_with_closed_over_jax_target(jax: Any, loss: str) -> None:
+    jnp = jax.numpy
+    case = Case(loss, {}, "01" if loss in BINARY else "labels")
+    prediction, target = make_inputs(case)
+    z, y = jnp.asarray(prediction), jnp.asarray(target)
+    expected = getattr(crossent, loss)(z, y)
+    assert_close(jax.jit(lambda z: getattr(crossent, loss)(z, y))(z), expected)
 
 
 def test_jit_out_of_range_label_gives_nan_row(jax: Any) -> None:
@@ -403,9 +483,6 @@ def test_eager_out_of_range_label_raises_on_numpy() -> None:
         crossent.cross_entropy(prediction, np.array([0, -1, 1, 2, 0]))
 
 
-@pytest.mark.xfail(strict=True, reason="under jit a negative label without ignore_index is silently "
-                   "ignored (loss 0, weight 0) instead of NaN: `counted = t >= 0` in _categorical.py "
-                   "excludes it from `invalid`")
 def test_jit_negative_label_gives_nan_row(jax: Any) -> None:
     jnp = jax.numpy
     prediction, _ = make_inputs(BY_ID["cross_entropy-labels"])
@@ -414,10 +491,8 @@ def test_jit_negative_label_gives_nan_row(jax: Any) -> None:
     assert np.isnan(got[1])
 
 
-@pytest.mark.xfail(strict=True, reason="eager JAX arrays skip every value check: is_concrete() relies on "
-                   "array_api_compat.is_lazy_array, which is True for every JAX array, so an "
-                   "out-of-range label gives NaN instead of the ValueError NumPy and torch raise")
 def test_eager_jax_out_of_range_label_raises(jax: Any) -> None:
+    # eager JAX arrays are checked like NumPy and torch ones
     prediction, _ = make_inputs(BY_ID["cross_entropy-labels"])
     with pytest.raises(ValueError, match="label 4"):
         crossent.cross_entropy(jax.numpy.asarray(prediction), jax.numpy.asarray([0, 4, 1, 2, 0]))

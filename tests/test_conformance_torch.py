@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import assert_close
 
 import crossent
+from conftest import assert_close
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -127,6 +127,19 @@ def test_cross_entropy_spatial_layout(option: str, layout: tuple[int, ...], redu
     assert_close(actual, _np(expected), np.float64)
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("layout", [(2, 3, 4, 5), (1, 10, 3, 1)], ids=str)
+def test_cross_entropy_spatial_soft_targets(layout: tuple[int, ...], reduction: str) -> None:
+    """Probability targets in the (N, C, d1, d2) layout: the class axis is 1 for the target too."""
+    rng = _rng("ce-spatial-soft", layout, reduction)
+    z = rng.normal(scale=2.0, size=layout)
+    y = _softmax(rng.normal(scale=1.5, size=layout), axis=1)
+    expected = F.cross_entropy(_t(z), _t(y), label_smoothing=0.1, reduction=reduction)
+    actual = crossent.cross_entropy(z, y, axis=1, label_smoothing=0.1, reduction=reduction)
+    assert np.shape(actual) == tuple(expected.shape)
+    assert_close(actual, _np(expected), np.float64)
+
+
 # --------------------------------------------------------------------------------------------
 # F.cross_entropy with probability (soft) targets
 
@@ -197,6 +210,41 @@ def test_all_ignored_mean_is_zero_not_nan() -> None:
     assert float(crossent.cross_entropy(z, y, ignore_index=IGNORE)) == 0.0
     assert float(crossent.cross_entropy(z, y, ignore_index=IGNORE, reduction="sum")) == 0.0
     assert_close(_np(F.cross_entropy(_t(z), _t(y), reduction="sum")), 0.0)
+
+
+def test_ignore_index_default_differs() -> None:
+    """DIFFERENCE in defaults: PyTorch ignores -100 unless told otherwise; crossent's
+    ignore_index is None, so a -100 label is an error naming it, and ignore_index=-100 agrees."""
+    rng = _rng("ignore-default")
+    z = rng.normal(size=(5, 3))
+    y = np.array([0, IGNORE, 2, 1, IGNORE])
+    with pytest.raises(ValueError, match="-100"):
+        crossent.cross_entropy(z, y)
+    assert_close(crossent.cross_entropy(z, y, ignore_index=IGNORE), _np(F.cross_entropy(_t(z), _t(y))), np.float64)
+
+
+def test_binary_cross_entropy_log_clamp_differs() -> None:
+    """DIFFERENCE: F.binary_cross_entropy clamps log at -100 (a certain wrong probability costs
+    100); crossent gives inf unless ``eps=`` asks for clipping."""
+    p, y = np.array([0.0, 1.0, 0.5]), np.array([1.0, 0.0, 1.0])
+    expected = _np(F.binary_cross_entropy(_t(p), _t(y), reduction="none"))
+    assert_close(expected, [100.0, 100.0, np.log(2)], np.float64)
+    ours = np.asarray(crossent.binary_cross_entropy(p, y, from_logits=False, reduction="none"))
+    assert np.all(np.isinf(ours[:2])) and np.all(ours[:2] > 0)
+    assert_close(ours[2], np.log(2), np.float64)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_computed_in_float32(dtype: str) -> None:
+    """DIFFERENCE: PyTorch returns a half-precision loss for half inputs; crossent computes and
+    returns float32, equal to PyTorch's loss of the same (half) values upcast to float32."""
+    rng = _rng("half", dtype)
+    z = torch.from_numpy(rng.normal(scale=3.0, size=(16, 5)).astype(np.float32)).to(getattr(torch, dtype))
+    y = torch.from_numpy(rng.integers(0, 5, size=16))
+    ours = crossent.cross_entropy(z, y, label_smoothing=0.1)
+    assert ours.dtype == torch.float32
+    assert F.cross_entropy(z, y, label_smoothing=0.1).dtype == getattr(torch, dtype)
+    assert_close(_np(ours), _np(F.cross_entropy(z.float(), y, label_smoothing=0.1)), np.float32)
 
 
 @pytest.mark.parametrize("shape", [(1, 2), (7, 3), (64, 10)], ids=str)
@@ -305,6 +353,15 @@ def test_binary_cross_entropy_gradient_matches_autograd(shape: tuple[int, int], 
     assert_close(grad, _np(zt.grad), np.float64)
 
 
+def test_cross_entropy_float32_confident_sample_precision() -> None:
+    """Logits [100, 87.5] in float32, label 0: PyTorch gives 3.6955e-06 (true value 3.7266e-06).
+    Computing log softmax as x - (m + log Σ exp(x - m)) would give 0.0 (100 + 3.7e-06 rounds to
+    100 in float32); crossent computes (x - m) - log Σ exp(x - m), as PyTorch does."""
+    z = np.array([[100.0, 87.5]], dtype=np.float32)
+    y = np.array([0])
+    assert_close(crossent.cross_entropy(z, y), _np(F.cross_entropy(_t(z), _t(y))), np.float32)
+
+
 def test_crossent_takes_torch_tensors() -> None:
     """The same call on torch tensors returns a torch tensor equal to PyTorch's."""
     rng = _rng("torch-in")
@@ -383,3 +440,18 @@ def test_sigmoid_focal_loss_is_torchvisions(sigmoid_focal_loss: Callable[..., An
 
     assert "RetinaNet" in (sigmoid_focal_loss.__doc__ or "")
     assert inspect.signature(sigmoid_focal_loss).parameters["alpha"].default == 0.25
+
+
+def test_sigmoid_focal_loss_default_alpha_differs(sigmoid_focal_loss: Callable[..., Any]) -> None:
+    """DIFFERENCE in defaults: torchvision's α defaults to 0.25, crossent's to None (no α), which
+    is torchvision's alpha=-1; torchvision's reduction defaults to "none", crossent's to "mean".
+    Both default to γ = 2."""
+    rng = _rng("focal-defaults")
+    z = rng.normal(scale=3.0, size=(9, 4))
+    y = rng.integers(0, 2, size=(9, 4)).astype(np.float64)
+    ours = crossent.binary_focal_loss(z, y, reduction="none")
+    assert_close(ours, _np(sigmoid_focal_loss(_t(z), _t(y), alpha=-1)), np.float64)
+    assert not np.allclose(ours, _np(sigmoid_focal_loss(_t(z), _t(y))), rtol=0.1)
+    assert_close(crossent.binary_focal_loss(z, y, alpha=0.25, reduction="none"),
+                 _np(sigmoid_focal_loss(_t(z), _t(y))), np.float64)
+    assert_close(crossent.binary_focal_loss(z, y), _np(sigmoid_focal_loss(_t(z), _t(y), alpha=-1)).mean(), np.float64)

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pytest
-import reference as ref
-from conftest import Backend, assert_close, rtol
 
 import crossent
+import reference as ref
+from conftest import Backend, assert_close, rtol
 
 REDUCTIONS = ("none", "sum", "mean")
 DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
@@ -84,23 +83,19 @@ IGNORE = -100
 
 SOFTMAX_CASES = [
     Case("ce", crossent.cross_entropy, ref.cross_entropy),
-    Case("ce-weight", crossent.cross_entropy, ref.cross_entropy, {"weight": PER_CLASS}),
-    Case("ce-ignore", crossent.cross_entropy, ref.cross_entropy, {"ignore_index": IGNORE}, LABELS),
-    Case("ce-smoothing", crossent.cross_entropy, ref.cross_entropy, {"label_smoothing": 0.1}),
-    Case("ce-sample_weight", crossent.cross_entropy, ref.cross_entropy, {"sample_weight": PER_SAMPLE}),
+    Case("ce-weight-smoothing-sample_weight-base2", crossent.cross_entropy, ref.cross_entropy,
+         {"weight": PER_CLASS, "label_smoothing": 0.3, "sample_weight": PER_SAMPLE, "base": 2}),
     Case("ce-weight-ignore-smoothing-sample_weight", crossent.cross_entropy, ref.cross_entropy,
          {"weight": PER_CLASS, "ignore_index": IGNORE, "label_smoothing": 0.2, "sample_weight": PER_SAMPLE},
          LABELS),
-    Case("ce-weight-smoothing-base2", crossent.cross_entropy, ref.cross_entropy,
-         {"weight": PER_CLASS, "label_smoothing": 0.3, "base": 2}),
-    Case("ce-eps", crossent.cross_entropy, ref.cross_entropy, {"eps": 1e-3, "base": 10},
+    Case("ce-eps-base10", crossent.cross_entropy, ref.cross_entropy, {"eps": 1e-3, "base": 10},
          probabilities_only=True),
-    Case("ce-z_loss", crossent.cross_entropy, ref.cross_entropy, {"z_loss": 0.05}, logits_only=True),
-    Case("ce-softcap", crossent.cross_entropy, ref.cross_entropy, {"logit_softcap": 1.5}, logits_only=True),
+    Case("ce-zloss-softcap", crossent.cross_entropy, ref.cross_entropy, {"z_loss": 0.05, "logit_softcap": 1.5},
+         logits_only=True),
     Case("ce-all-logit-options", crossent.cross_entropy, ref.cross_entropy,
          {"weight": PER_CLASS, "ignore_index": 1, "label_smoothing": 0.1, "z_loss": 0.01, "logit_softcap": 2.0,
           "sample_weight": PER_SAMPLE, "base": 2}, LABELS, logits_only=True),
-    Case("sparse-weight", crossent.sparse_categorical_cross_entropy, ref.cross_entropy,
+    Case("sparse-weight-ignore", crossent.sparse_categorical_cross_entropy, ref.cross_entropy,
          {"weight": PER_CLASS, "ignore_index": IGNORE}, LABELS),
     Case("categorical-smoothing-sample_weight", crossent.categorical_cross_entropy, ref.cross_entropy,
          {"label_smoothing": 0.1, "sample_weight": PER_SAMPLE}, ("onehot", "soft")),
@@ -110,7 +105,6 @@ SOFTMAX_CASES = [
     Case("focal-gamma1.5-alpha-ignore-smoothing-sample_weight", crossent.focal_loss, ref.focal_loss,
          {"gamma": 1.5, "alpha": 0.25, "ignore_index": IGNORE, "label_smoothing": 0.1,
           "sample_weight": PER_SAMPLE, "base": 2}, LABELS),
-    Case("focal-gamma0", crossent.focal_loss, ref.focal_loss, {"gamma": 0.0, "weight": PER_CLASS}),
     Case("poly1", crossent.poly1_cross_entropy, ref.poly1_cross_entropy, {"epsilon": 2.0}),
     Case("poly1-negative-weight-smoothing", crossent.poly1_cross_entropy, ref.poly1_cross_entropy,
          {"epsilon": -0.5, "weight": PER_CLASS, "label_smoothing": 0.1, "sample_weight": PER_SAMPLE}),
@@ -135,7 +129,6 @@ SOFTMAX_LAYOUTS = [
     Layout("1row", (1,), 3, -1),
     Layout("1class", (5,), 1, -1),
     Layout("2classes", (7,), 2, -1),
-    Layout("6x5", (6,), 5, -1),
     Layout("2x4x3-axis1", (2, 3), 4, 1),
     Layout("3x2x5x2-axis-2", (3, 2, 2), 5, -2),
 ]
@@ -227,6 +220,13 @@ def softmax_expected_grad(case: Case, layout: Layout, kind: str, from_logits: bo
     return _class_last_to(ref.numerical_grad(f, data.ref_prediction, h), layout.axis)
 
 
+def _kind(case: Case, layout: Layout, *, gradient: bool = False) -> str:
+    """The target kind a layout gets: each case sees each of its kinds over the layouts."""
+    if gradient:  # labels (or one-hot), then soft
+        return case.kinds[-GRADIENT_LAYOUTS.index(layout)]
+    return case.kinds[(SOFTMAX_LAYOUTS.index(layout) + 2) % len(case.kinds)]
+
+
 def _softmax_params(*, with_reductions: bool = False, layouts: list[Layout] = SOFTMAX_LAYOUTS) -> list[Any]:
     params = []
     for case in SOFTMAX_CASES:
@@ -257,21 +257,21 @@ def _call_softmax(backend: Backend, case: Case, layout: Layout, kind: str, from_
 @pytest.mark.parametrize(("case", "layout", "from_logits"), _softmax_params())
 def test_softmax_family_matches_reference(backend: Backend, case: Case, layout: Layout, from_logits: bool,
                                           dtype: type) -> None:
-    for kind in case.kinds:
-        values = {}
-        for reduction in REDUCTIONS:
-            got = _call_softmax(backend, case, layout, kind, from_logits, dtype, reduction)
-            expected = softmax_expected(case, layout, kind, from_logits, dtype, reduction)
-            actual = backend.to_numpy(got)
-            assert actual.dtype == dtype, (kind, reduction, actual.dtype)
-            assert actual.shape == (layout.batch if reduction == "none" else ()), (kind, reduction)
-            assert_close(actual, expected, dtype)
-            values[reduction] = actual
-        # "none" holds the weighted per-sample losses: their sum is "sum"
-        assert_close(np.sum(values["none"], dtype=np.float64), values["sum"], dtype)
+    kind = _kind(case, layout)
+    values = {}
+    for reduction in REDUCTIONS:
+        got = _call_softmax(backend, case, layout, kind, from_logits, dtype, reduction)
+        expected = softmax_expected(case, layout, kind, from_logits, dtype, reduction)
+        actual = backend.to_numpy(got)
+        assert actual.dtype == dtype, (kind, reduction, actual.dtype)
+        assert actual.shape == (layout.batch if reduction == "none" else ()), (kind, reduction)
+        assert_close(actual, expected, dtype)
+        values[reduction] = actual
+    # "none" holds the weighted per-sample losses: their sum is "sum"
+    assert_close(np.sum(values["none"], dtype=np.float64), values["sum"], dtype)
 
 
-GRADIENT_LAYOUTS = [Layout("4x3", (4,), 3, -1), Layout("2x4x3-axis1", (2, 3), 4, 1)]
+GRADIENT_LAYOUTS = [SOFTMAX_LAYOUTS[2], SOFTMAX_LAYOUTS[3]]  # the same shapes: JAX compiles each once
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -279,7 +279,7 @@ GRADIENT_LAYOUTS = [Layout("4x3", (4,), 3, -1), Layout("2x4x3-axis1", (2, 3), 4,
                          _softmax_params(with_reductions=True, layouts=GRADIENT_LAYOUTS))
 def test_softmax_gradient_matches_finite_differences(backend: Backend, case: Case, layout: Layout,
                                                      from_logits: bool, reduction: str, dtype: type) -> None:
-    kind = case.kinds[GRADIENT_LAYOUTS.index(layout) * 2 % len(case.kinds)]  # labels, then soft
+    kind = _kind(case, layout, gradient=True)
     value, grad = _call_softmax(backend, case, layout, kind, from_logits, dtype, reduction, grad=True)
     assert_close(backend.to_numpy(value), softmax_expected(case, layout, kind, from_logits, dtype, reduction),
                  dtype)
@@ -296,21 +296,18 @@ PER_ELEMENT, PER_LABEL = "per_element", "per_label"
 
 BINARY_CASES = [
     Case("bce", crossent.binary_cross_entropy, ref.binary_cross_entropy),
-    Case("bce-pos_weight", crossent.binary_cross_entropy, ref.binary_cross_entropy, {"pos_weight": PER_LABEL}),
-    Case("bce-smoothing", crossent.binary_cross_entropy, ref.binary_cross_entropy, {"label_smoothing": 0.1}),
-    Case("bce-sample_weight", crossent.binary_cross_entropy, ref.binary_cross_entropy,
-         {"sample_weight": PER_ELEMENT}),
+    Case("bce-pos_weight-smoothing", crossent.binary_cross_entropy, ref.binary_cross_entropy,
+         {"pos_weight": PER_LABEL, "label_smoothing": 0.1}),
     Case("bce-all-base2", crossent.binary_cross_entropy, ref.binary_cross_entropy,
          {"pos_weight": PER_ELEMENT, "label_smoothing": 0.2, "sample_weight": PER_LABEL, "base": 2}),
-    Case("bce-eps", crossent.binary_cross_entropy, ref.binary_cross_entropy, {"eps": 1e-3},
-         probabilities_only=True),
+    Case("bce-eps-sample_weight", crossent.binary_cross_entropy, ref.binary_cross_entropy,
+         {"eps": 1e-3, "sample_weight": PER_ELEMENT}, probabilities_only=True),
     Case("binary_focal", crossent.binary_focal_loss, ref.binary_focal_loss, {"gamma": 2.0}),
     Case("binary_focal-gamma0.5-alpha", crossent.binary_focal_loss, ref.binary_focal_loss,
          {"gamma": 0.5, "alpha": 0.25}),
     Case("binary_focal-alpha-vector-pos_weight-smoothing-sample_weight", crossent.binary_focal_loss,
          ref.binary_focal_loss, {"gamma": 1.5, "alpha": PER_LABEL, "pos_weight": PER_LABEL,
                                  "label_smoothing": 0.1, "sample_weight": PER_ELEMENT, "base": 10}),
-    Case("binary_focal-gamma0", crossent.binary_focal_loss, ref.binary_focal_loss, {"gamma": 0.0}),
     Case("asymmetric", crossent.asymmetric_loss, ref.asymmetric_loss),
     Case("asymmetric-gammas-noclip", crossent.asymmetric_loss, ref.asymmetric_loss,
          {"gamma_pos": 1.0, "gamma_neg": 2.0, "clip": 0.0}),
@@ -320,7 +317,7 @@ BINARY_CASES = [
          {"gamma_pos": 0.0, "gamma_neg": 0.0, "clip": 0.0, "eps": 1e-4}, probabilities_only=True),
 ]
 
-BINARY_SHAPES = [(1,), (7,), (4, 3), (2, 3, 2)]
+BINARY_SHAPES = [(1,), (7, 2), (2, 4, 3)]  # the softmax layouts' shapes: JAX compiles once
 BINARY_KINDS = ("hard", "soft")
 
 
@@ -423,7 +420,7 @@ def test_sigmoid_family_matches_reference(backend: Backend, case: Case, shape: t
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(("case", "shape", "from_logits", "reduction"),
-                         _binary_params(with_reductions=True, shapes=[(2, 3, 2)]))
+                         _binary_params(with_reductions=True, shapes=[(7, 2)]))
 def test_sigmoid_gradient_matches_finite_differences(backend: Backend, case: Case, shape: tuple[int, ...],
                                                      from_logits: bool, reduction: str, dtype: type) -> None:
     kind = "soft" if reduction == "sum" else "hard"

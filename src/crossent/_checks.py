@@ -2,7 +2,7 @@
 
 Each check raises ``ValueError`` or ``TypeError`` naming the argument and the offending value.
 Checks that read array values run only when the values can be read (not under ``jax.jit``);
-there the losses mark invalid rows with NaN instead (see ``losses/_define.py``).
+there the softmax losses give samples with an out-of-range label a NaN loss instead.
 """
 
 from __future__ import annotations
@@ -64,12 +64,20 @@ def eps(value: Any) -> float | None:
     return number("eps", value, low=0.0, high=0.5, low_open=True, high_open=True)
 
 
+def _read(*reductions: Array) -> list[float] | None:
+    """The values of 0-d results as floats, or None when they cannot be read: under jax.jit even
+    an array captured from outside gives traced reductions."""
+    if not all(is_concrete(r) for r in reductions):
+        return None
+    return [scalar(r) for r in reductions]
+
+
 def in_unit_interval(name: str, x: Array, xp: Any) -> None:
     """Every value of x lies in [0, 1]."""
-    if not is_concrete(x) or x.size == 0:
+    if x.size == 0 or (values := _read(xp.min(x), xp.max(x))) is None:
         return
-    low, high = scalar(xp.min(x)), scalar(xp.max(x))
-    if math.isnan(low) or math.isnan(high) or bool(xp.any(xp.isnan(x))):
+    low, high = values
+    if math.isnan(low) or math.isnan(high):
         raise ValueError(f"{name} contains NaN")
     if low < 0 or high > 1:
         bad = low if low < 0 else high
@@ -79,47 +87,53 @@ def in_unit_interval(name: str, x: Array, xp: Any) -> None:
 def rows_sum_to_one(name: str, x: Array, xp: Any, *, allow_zero_rows: bool = False,
                     hint: str = "") -> None:
     """Every row of x (class axis last) sums to 1 within PROBABILITY_SUM_TOLERANCE."""
-    if not is_concrete(x) or x.size == 0:
+    if x.size == 0:
         return
     sums = xp.sum(x, axis=-1)
-    bad = xp.abs(sums - 1) > PROBABILITY_SUM_TOLERANCE
+    off = xp.abs(sums - 1)
+    bad = off > PROBABILITY_SUM_TOLERANCE
     if allow_zero_rows:
         bad = bad & (sums != 0)
-    if bool(xp.any(bad)):
-        worst = scalar(xp.max(xp.where(bad, xp.abs(sums - 1), xp.zeros_like(sums))))
+    values = _read(xp.max(xp.where(bad, off, xp.zeros_like(off))))
+    if values is not None and values[0] > 0:
         raise ValueError(f"{name} rows must sum to 1 (within {PROBABILITY_SUM_TOLERANCE:g}) along "
-                         f"the class axis; a row is {worst:g} away{hint}")
+                         f"the class axis; a row is {values[0]:g} away{hint}")
 
 
 def nonnegative(name: str, x: Array, xp: Any) -> None:
-    if not is_concrete(x) or x.size == 0:
+    if x.size == 0 or (values := _read(xp.min(x), xp.max(x))) is None:
         return
-    if bool(xp.any(xp.isnan(x))):
+    low, high = values
+    if math.isnan(low) or math.isnan(high):
         raise ValueError(f"{name} contains NaN")
-    low = scalar(xp.min(x))
     if low < 0:
         raise ValueError(f"{name} must be non-negative, got {low:g}")
-    if not math.isfinite(scalar(xp.max(x))):
-        raise ValueError(f"{name} must be finite, got inf")
+    if not math.isfinite(high):
+        raise ValueError(f"{name} must be finite, got {high:g}")
 
 
 def positive(name: str, x: Array, xp: Any) -> None:
     nonnegative(name, x, xp)
-    if is_concrete(x) and x.size and scalar(xp.min(x)) == 0:
+    if x.size and (values := _read(xp.min(x))) is not None and values[0] == 0:
         raise ValueError(f"{name} must be positive, got 0")
 
 
-def labels_in_range(labels: Array, num_classes: int, ignore_index: int | None, xp: Any) -> None:
-    if not is_concrete(labels) or labels.size == 0:
-        return
+def labels_in_range(labels: Array, num_classes: int, ignore_index: int | None, xp: Any) -> bool:
+    """Every label is in [0, num_classes) or is ignore_index. False if it could not be checked."""
+    if labels.size == 0:
+        return True
     counted = labels if ignore_index is None else xp.where(
         labels == ignore_index, xp.zeros_like(labels), labels)
-    low, high = int(xp.min(counted)), int(xp.max(counted))
+    values = _read(xp.min(counted), xp.max(counted))
+    if values is None:
+        return False
+    low, high = int(values[0]), int(values[1])
     if low < 0 or high >= num_classes:
         bad = low if low < 0 else high
         what = "" if ignore_index is None else f" or ignore_index={ignore_index}"
         raise ValueError(f"target contains the label {bad}, outside [0, {num_classes}){what}; "
                          f"the number of classes is the size of prediction's class axis")
+    return True
 
 
 def broadcastable(name: str, shape: tuple[int, ...], to: tuple[int, ...], what: str) -> None:

@@ -71,8 +71,9 @@ def is_concrete(x: Array) -> bool:
 
 
 def scalar(x: Array) -> float:
-    """A 0-d array as a Python float (used only in validation messages)."""
-    return float(x)
+    """A 0-d array as a Python float (for validation), detached from any autograd graph."""
+    detach = getattr(x, "detach", None)  # torch warns when a tensor that requires grad is read
+    return float(x if detach is None else detach())
 
 
 def normalize_axis(axis: int, ndim: int, *, name: str = "axis") -> int:

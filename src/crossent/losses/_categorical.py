@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from crossent import _checks
-from crossent._xp import Array, device, is_concrete, namespace, normalize_axis
-from crossent.activations import _logsumexp
+from crossent._xp import Array, device, namespace, normalize_axis
+from crossent.activations import _log_softmax
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import power, power_minus_one, safe_log, safe_reciprocal
@@ -85,12 +85,14 @@ def _softmax_loss(
         if tuple(t.shape) != batch:
             raise ValueError(f"target of integer labels must have the prediction's shape without "
                              f"the class axis, {batch}, got {tuple(t.shape)}")
-        _checks.labels_in_range(t, num_classes, ignore_index, xp)
-        counted = t >= 0 if ignore_index is None else t != ignore_index
-        y = xp.astype((t[..., None] == xp.arange(num_classes, dtype=t.dtype, device=device(x)))
-                      & counted[..., None], x.dtype)
-        if not is_concrete(t):  # under jax.jit labels cannot be checked: their rows become NaN
-            invalid = counted & ((t < 0) | (t >= num_classes))
+        checked = _checks.labels_in_range(t, num_classes, ignore_index, xp)
+        y = xp.astype(t[..., None] == xp.arange(num_classes, dtype=t.dtype, device=device(x)), x.dtype)
+        if ignore_index is not None:
+            y = y * xp.astype(t != ignore_index, x.dtype)[..., None]
+        if not checked:  # under jax.jit labels cannot be checked: out-of-range rows become NaN
+            invalid = (t < 0) | (t >= num_classes)
+            if ignore_index is not None:
+                invalid = invalid & (t != ignore_index)
     else:
         if target_kind == "labels":
             raise TypeError(f"sparse_categorical_cross_entropy takes integer labels; got a target "
@@ -157,8 +159,7 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if priors is not None:
         log_priors = xp.log(_priors(priors, xp, z, num_classes))
         z = z + tau * log_priors
-    lse = _logsumexp(z, -1, xp, keepdims=True)
-    log_p = z - lse  # log softmax
+    log_p, lse = _log_softmax(z, -1, xp)
     focal = gamma != 0 or epsilon != 0  # plain cross-entropy needs neither p nor 1 - p here
     p: Any = xp.exp(log_p) if focal or grad else None
     q: Any = 1 - p if focal else None

@@ -18,18 +18,17 @@ def reduce(loss: Array, grad: Array | None, weight: Array, reduction: str,
     weighted 0). ``log_base`` is ln(base): the value and gradient are divided by it.
     """
     if reduction == "none":
-        value, scale = loss, None
+        value = loss
     elif reduction == "sum":
-        value, scale = xp.sum(loss), None
+        value = xp.sum(loss)
     else:
         total = xp.sum(weight)
         positive = total > 0
         safe_total = xp.where(positive, total, xp.ones_like(total))
         value = xp.where(positive, xp.sum(loss) / safe_total, xp.zeros_like(total))
-        scale = xp.where(positive, 1 / safe_total, xp.zeros_like(total))
+        if grad is not None:  # divide, not multiply by 1/Σw: a subnormal Σw has no finite inverse
+            grad = xp.where(positive, grad / xp.astype(safe_total, grad.dtype), xp.zeros_like(grad))
     if log_base is not None:
         value = value / log_base
-        scale = 1 / log_base if scale is None else scale / log_base
-    if grad is not None and scale is not None:
-        grad = grad * xp.astype(scale, grad.dtype)
+        grad = None if grad is None else grad / log_base
     return value, grad
