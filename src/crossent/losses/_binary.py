@@ -104,7 +104,10 @@ def _sigmoid_loss(
             d_qt = 1 - 2 * y
         g = d_ce
         if gamma:
-            g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * ce
+            # where ce is inf (probabilities of 0 or 1 against a soft target) the infinite term is
+            # the one with ce' (its 1/p outgrows log p): drop the other, which would add inf - inf
+            finite_ce = ce if from_logits else xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
+            g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * finite_ce
         if alpha_t is not None:
             g = alpha_t * g
         g = b.s * g
@@ -173,10 +176,14 @@ def _asymmetric_loss(
                                                  - power_minus_one(p_m, gamma_neg, xp) * log_qm),
                                  xp.zeros_like(p))
         else:
-            g_pos = (power_minus_one(q, gamma_pos, xp) * log_p
-                     - power(q, gamma_pos, xp) * safe_reciprocal(p, pos, xp))
-            g_neg = xp.where(p > m, power(p_m, gamma_neg, xp) * safe_reciprocal(q_m, neg, xp)
-                             - power_minus_one(p_m, gamma_neg, xp) * log_qm, xp.zeros_like(p))
+            # (the γ log terms only when γ > 0: 0 · log 0 would be NaN where p is 0 or 1)
+            g_pos = -power(q, gamma_pos, xp) * safe_reciprocal(p, pos, xp)
+            if gamma_pos:
+                g_pos = g_pos + power_minus_one(q, gamma_pos, xp) * log_p
+            g_neg = power(p_m, gamma_neg, xp) * safe_reciprocal(q_m, neg, xp)
+            if gamma_neg:
+                g_neg = g_neg - power_minus_one(p_m, gamma_neg, xp) * log_qm
+            g_neg = xp.where(p > m, g_neg, xp.zeros_like(p))
         g = b.s * (y * g_pos + (1 - y) * g_neg)
         if not from_logits and eps is not None:
             g = xp.where(inside, g, xp.zeros_like(g))
