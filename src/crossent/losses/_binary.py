@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from crossent import _checks
-from crossent._xp import Array, device, namespace
+from crossent._xp import Array, device
 from crossent.activations import _log_sigmoid
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
@@ -60,12 +60,9 @@ def _sigmoid_loss(
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
     xp: Any = None, grad: bool,
 ) -> tuple[Array, Array | None]:
-    xp = namespace(prediction, target, xp=xp)
-    reduction = _checks.reduction(reduction)
-    log_base = _checks.log_base(base)
+    xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
-    eps = _checks.eps(eps)
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
     shape = tuple(b.x.shape)
     y = b.y if smoothing == 0 else b.y * (1 - smoothing) + smoothing / 2
@@ -135,13 +132,10 @@ def _asymmetric_loss(
     # d/dz of the positive term:  γ⁺ p q^γ⁺ log p - q^(γ⁺+1)
     # d/dz of the negative term:  [p > m] pq (p_m^γ⁻ / (1 - p_m) - γ⁻ p_m^(γ⁻-1) log(1 - p_m)),
     #   which for m = 0 is p^(γ⁻+1) - γ⁻ p^γ⁻ q log q (no division, exact at any logit).
-    xp = namespace(prediction, target, xp=xp)
-    reduction = _checks.reduction(reduction)
-    log_base = _checks.log_base(base)
+    xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
     gamma_pos = _checks.number("gamma_pos", gamma_pos, low=0)
     gamma_neg = _checks.number("gamma_neg", gamma_neg, low=0)
     m = _checks.number("clip", clip, low=0, high=1, high_open=True)
-    eps = _checks.eps(eps)
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
     y = b.y
     pos, neg = y != 0, y != 1

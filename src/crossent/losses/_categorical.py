@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from crossent import _checks
-from crossent._xp import Array, device, namespace, normalize_axis
+from crossent._xp import Array, device, normalize_axis
 from crossent.activations import _log_softmax
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
@@ -51,15 +51,12 @@ def _softmax_loss(
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
     xp: Any = None, grad: bool,
 ) -> tuple[Array, Array | None]:
-    xp = namespace(prediction, target, xp=xp)
-    reduction = _checks.reduction(reduction)
-    log_base = _checks.log_base(base)
+    xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
     epsilon = _checks.number("epsilon", epsilon, low=-1)
     z_loss = _checks.number("z_loss", z_loss, low=0)
     tau = _checks.number("tau", tau)
-    eps = _checks.eps(eps)
     softcap = None if logit_softcap is None else _checks.number(
         "logit_softcap", logit_softcap, low=0, low_open=True)
     if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):

@@ -9,7 +9,21 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from crossent import _checks
-from crossent._xp import Array, as_array, compute_dtype, is_integer
+from crossent._xp import Array, as_array, compute_dtype, is_integer, namespace
+
+
+class Common(NamedTuple):
+    """The options every loss has, resolved and checked."""
+
+    xp: Any
+    reduction: str
+    log_base: float | None  # ln(base); None for nats
+    eps: float | None
+
+
+def common(prediction: Any, target: Any, *, xp: Any, reduction: Any, base: Any, eps: Any) -> Common:
+    return Common(namespace(prediction, target, xp=xp), _checks.reduction(reduction),
+                  _checks.log_base(base), _checks.eps(eps))
 
 
 class Prediction(NamedTuple):
