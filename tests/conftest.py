@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # keras 3 without TensorFlow
+# scikit-learn's estimator checks test array-API input only where SciPy's array API support is on
+# (it must be set before SciPy is imported).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 if importlib.util.find_spec("jax") is not None:
     import jax

@@ -20,7 +20,7 @@ LOSSES = [
     "asymmetric_loss", "binary_cross_entropy", "binary_focal_loss", "categorical_cross_entropy", "cross_entropy",
     "focal_loss", "logit_adjusted_cross_entropy", "poly1_cross_entropy", "sparse_categorical_cross_entropy",
 ]
-DOCUMENTED = sorted([*LOSSES, "class_weights", "entropy", "kl_divergence", "log_sigmoid", "log_softmax",
+DOCUMENTED = sorted([*LOSSES, "class_weights", "compare", "entropy", "kl_divergence", "log_sigmoid", "log_softmax",
                      "logsumexp", "one_hot", "sigmoid", "softmax", "value_and_grad"])
 
 

@@ -1,5 +1,11 @@
 """crossent: every cross-entropy-family classification loss, exact and numerically stable, on
-NumPy, PyTorch and JAX arrays, with closed-form gradients."""
+NumPy, PyTorch and JAX arrays, with closed-form gradients; and ``compare``, which tells which loss
+to train with on your data.
+
+The layers below ``losses`` need NumPy and array-api-compat only; ``crossent.metrics``,
+``crossent.models``, ``crossent.plot`` and ``crossent.report`` import SciPy, scikit-learn and
+matplotlib when they are used.
+"""
 
 from crossent.activations import log_sigmoid, log_softmax, logsumexp, one_hot, sigmoid, softmax
 from crossent.information import entropy, kl_divergence
@@ -17,6 +23,8 @@ from crossent.losses import (
     value_and_grad,
 )
 
+from crossent.selection import compare
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -25,6 +33,7 @@ __all__ = [
     "binary_focal_loss",
     "categorical_cross_entropy",
     "class_weights",
+    "compare",
     "cross_entropy",
     "entropy",
     "focal_loss",

@@ -1,7 +1,13 @@
 """The ``crossent`` command line: thin, it parses, calls the library and prints.
 
 Subcommands:
+    crossent compare [DATA] --target COL     which loss to train with, on your data or the embedded set
+    crossent eval PREDICTIONS --target COL (--probs COLS | --logits COLS)   score a file of predictions
+    crossent plot loss-curve [--out FILE]    the texts' log loss against probability figure
     crossent loss KIND (--probs P ... | --logits Z ...) --target T ...   a loss from typed values
+
+Heavy libraries (scikit-learn, SciPy, matplotlib) are imported inside the subcommands that use
+them, so ``crossent --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -35,6 +41,47 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="crossent", description="Cross-entropy-family classification losses.")
     parser.add_argument("--version", action="version", version=f"crossent {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    compare = commands.add_parser(
+        "compare", help="which loss to train with: every candidate on the same model and folds",
+        description="Train the same linear model with each candidate loss on the same stratified folds and "
+        "compare proper scores, calibration and thresholded metrics; recommend one, with the reason. "
+        "Without DATA it runs on the embedded breast-cancer data set.",
+    )
+    compare.add_argument("data", nargs="?", metavar="DATA", help="a CSV or Parquet file (default: embedded data)")
+    compare.add_argument("--target", metavar="COL", help="the target column of DATA")
+    compare.add_argument("--losses", nargs="+", metavar="NAME",
+                         help="candidates (default: ce weighted-ce focal label-smoothing logit-adjusted)")
+    compare.add_argument("--cv", type=int, default=5, metavar="K", help="number of folds (default 5)")
+    compare.add_argument("--metric", default="log_loss_scaled", metavar="M",
+                         help="the deciding metric (default log_loss_scaled; also log_loss, brier, ece, "
+                         "balanced_accuracy, macro_f1, roc_auc, average_precision, minority_recall)")
+    compare.add_argument("--C", type=float, default=1.0, dest="C", help="inverse regularization strength (default 1)")
+    compare.add_argument("--seed", type=int, default=0, help="random state of the folds (default 0)")
+    compare.add_argument("--one-hot", action="store_true", help="one-hot encode text feature columns")
+    compare.add_argument("--drop-na", action="store_true", help="drop rows with missing values")
+    compare.add_argument("--report", metavar="FILE.html", help="write a self-contained HTML report")
+    compare.add_argument("--json", metavar="FILE.json", help="write the full result as JSON ('-' for stdout)")
+    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    compare.set_defaults(run=_compare)
+
+    evaluate = commands.add_parser(
+        "eval", help="score a file of predictions with the comparison's metrics",
+        description="Score predictions: log loss, Brier, ECE, balanced accuracy, macro F1, ROC-AUC, average "
+        "precision, minority recall. One column: P(class 1) of a binary target; several: one per class.",
+    )
+    evaluate.add_argument("predictions", metavar="PREDICTIONS", help="a CSV or Parquet file")
+    evaluate.add_argument("--target", required=True, metavar="COL")
+    columns = evaluate.add_mutually_exclusive_group(required=True)
+    columns.add_argument("--probs", nargs="+", metavar="COL", help="probability column(s)")
+    columns.add_argument("--logits", nargs="+", metavar="COL", help="logit column(s)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    figure = commands.add_parser("plot", help="draw a figure", description="Draw a figure to a PNG file.")
+    figure.add_argument("figure", choices=["loss-curve"], help="loss-curve: log loss against predicted probability")
+    figure.add_argument("--out", default="loss-curve.png", metavar="FILE.png", help="where (default loss-curve.png)")
+    figure.set_defaults(run=_plot)
 
     loss = commands.add_parser(
         "loss", help="compute a loss from values typed in",
@@ -156,6 +203,88 @@ def _loss(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crossent.selection import compare, embedded, read_table
+    from crossent.selection._data import check_folds
+
+    if args.data is None:
+        if args.target is not None:
+            raise ValueError("--target names a column of DATA; the embedded data set needs none")
+        data = embedded()
+    else:
+        if args.target is None:
+            raise ValueError("--target COL is required with DATA")
+        data = read_table(args.data, args.target, one_hot=args.one_hot, drop_na=args.drop_na)
+    if args.cv < 2:
+        raise ValueError(f"--cv must be at least 2, got {args.cv}")
+    check_folds(data.y, data.class_names, args.cv)
+    for path in (args.report, args.json):
+        if path not in (None, "-") and not Path(path).resolve().parent.is_dir():
+            raise ValueError(f"cannot write {path}: no such directory")
+    result = compare(data.X, data.y, losses=args.losses, cv=args.cv, metric=args.metric, random_state=args.seed,
+                     C=args.C, class_names=data.class_names, progress=None if not args.no_progress else False)
+    result.dataset["name"] = data.description
+    if args.json == "-":
+        print(result.to_json(indent=2))
+        return 0
+    print(data.description)
+    for note in data.notes:
+        print(f"note: {note}")
+    print(f"{result.dataset['cv']}-fold cross-validation, {len(result.candidates)} losses, "
+          f"{result.elapsed:.1f} s\n")
+    print(result.table())
+    print(f"\nrecommended: {result.recommendation}\n  {result.reason}")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    if args.json:
+        Path(args.json).write_text(result.to_json(indent=2))
+        print(f"wrote {args.json}")
+    if args.report:
+        from crossent.report import html_report
+
+        Path(args.report).write_text(html_report(result), encoding="utf-8")
+        print(f"wrote {args.report}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import crossent
+    from crossent.selection import read_predictions, score_predictions
+
+    columns = args.logits if args.logits is not None else args.probs
+    y, values, class_names = read_predictions(args.predictions, args.target, columns)
+    if args.logits is not None:
+        probabilities = np.asarray(crossent.sigmoid(values) if values.ndim == 1 else crossent.softmax(values))
+    else:
+        probabilities = values
+    scores = score_predictions(y, probabilities)
+    if args.json:
+        print(json.dumps({"n_samples": len(y), "classes": class_names, "scores": scores}))
+    else:
+        width = max(len(k) for k in scores)
+        print(f"{len(y)} predictions, classes {', '.join(class_names)}")
+        for key, value in scores.items():
+            print(f"{key.ljust(width)}  {value:.4f}")
+    return 0
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from crossent import plot
+
+    out = Path(args.out)
+    if not out.resolve().parent.is_dir():
+        raise ValueError(f"cannot write {out}: no such directory")
+    out.write_bytes(plot.png(plot.loss_curve()))
+    print(f"wrote {out}")
+    return 0
+
+
 def _format(value: Any, precision: int) -> str:
     return " ".join(f"{float(v) + 0.0:.{precision}f}" for v in value.reshape(-1))  # no "-0.0000"
 
@@ -178,6 +307,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"crossent: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file that cannot be written, a full disk
+        print(f"crossent: error: {error.strerror or error}: {error.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("crossent: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""Proper scoring rules on predicted probabilities: log loss and the Brier score."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from crossent.losses import binary_cross_entropy, cross_entropy
+from crossent.metrics import _inputs
+
+__all__ = ["brier_score", "log_loss"]
+
+
+def log_loss(y_true: Any, y_prob: Any, /, *, sample_weight: Any = None, base: float | None = None) -> float:
+    """Mean negative log-likelihood of the true labels under the predicted probabilities.
+
+    .. math:: \\mathrm{LL} = \\frac{\\sum_i w_i\\, \\ell_i}{\\sum_i w_i}, \\quad
+        \\ell_i = -\\log p_{i, y_i} \\ \\text{(binary, multiclass)}, \\quad
+        \\ell_i = -\\frac1L \\sum_l \\left[y_{il} \\log p_{il} + (1 - y_{il}) \\log(1 - p_{il})\\right]
+        \\ \\text{(multi-label)}
+
+    It is :func:`crossent.cross_entropy` (multiclass) or :func:`crossent.binary_cross_entropy`
+    (binary, multi-label) with ``from_logits=False`` and the ``"mean"`` reduction; multi-label is
+    the mean binary cross-entropy over all N·L elements. It equals
+    ``sklearn.metrics.log_loss`` wherever that does not clip. Unlike scikit-learn, it does
+    **not** clip probabilities: a true class predicted with probability 0 costs −log 0 = inf.
+
+    Args:
+        y_true: integer labels ``(N,)`` (in {0, 1} for binary ``y_prob``, in [0, C) otherwise),
+            or a 0/1 indicator ``(N, L)`` for multi-label.
+        y_prob: ``(N,)`` probability of class 1, ``(N, C)`` class probabilities (rows sum to 1),
+            or ``(N, L)`` per-label probabilities.
+        sample_weight: ``(N,)`` non-negative weights, not all 0.
+        base: None for nats, 2 for bits, 10, ...
+
+    >>> round(log_loss([0, 1, 1], [0.1, 0.8, 0.6]), 4)
+    0.2798
+    >>> round(log_loss([2, 0], [[0.2, 0.3, 0.5], [0.7, 0.2, 0.1]], base=2), 4)
+    0.7573
+    """
+    t = _inputs.targets(y_true, y_prob, sample_weight)
+    if t.kind == "multiclass":
+        value = cross_entropy(t.p, t.y, from_logits=False, sample_weight=t.w, base=base)
+    else:
+        y = t.y.astype(np.float64)
+        w = t.w if t.kind == "binary" else np.broadcast_to(t.w[:, None], t.p.shape)
+        value = binary_cross_entropy(t.p, y, from_logits=False, sample_weight=w, base=base)
+    return float(value)
+
+
+def brier_score(y_true: Any, y_prob: Any, /, *, sample_weight: Any = None) -> float:
+    """Brier score: mean squared error of the predicted probabilities against the outcomes.
+
+    .. math::
+        \\text{binary: } \\frac{\\sum_i w_i (p_i - y_i)^2}{\\sum_i w_i}, \\qquad
+        \\text{multiclass: } \\frac{\\sum_i w_i \\sum_c (p_{ic} - [y_i = c])^2}{\\sum_i w_i}, \\qquad
+        \\text{multi-label: } \\frac{\\sum_i w_i \\sum_l (p_{il} - y_{il})^2}{L \\sum_i w_i}
+
+    Binary is in [0, 1] and equals ``sklearn.metrics.brier_score_loss``. Multiclass is Brier's
+    original sum over classes, in [0, 2], as scikit-learn's (≥ 1.7) multiclass default
+    (``scale_by_half="auto"``). Two columns ``(N, 2)`` are a binary problem: the sum over the two
+    classes counts each error twice, so it is halved, and ``(N, 2)`` gives the same score as
+    ``(N,)`` with the second column (again as scikit-learn's default). Multi-label is the mean
+    over all N·L elements, each a binary Brier score.
+
+    Args:
+        y_true, y_prob, sample_weight: as :func:`log_loss`.
+
+    >>> round(brier_score([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]), 4)
+    0.0375
+    >>> round(brier_score([0, 1, 2], [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.2, 0.2, 0.6]]), 4)
+    0.1467
+
+    Reference: Brier, Verification of forecasts expressed in terms of probability, Monthly
+    Weather Review 78(1), 1950.
+    """
+    t = _inputs.targets(y_true, y_prob, sample_weight)
+    if t.kind == "multiclass":
+        onehot = (t.y[:, None] == np.arange(t.p.shape[1])).astype(np.float64)
+        per_sample = np.sum((t.p - onehot) ** 2, axis=1)
+        if t.p.shape[1] == 2:
+            per_sample = per_sample / 2
+    elif t.kind == "binary":
+        per_sample = (t.p - t.y) ** 2
+    else:
+        per_sample = np.mean((t.p - t.y) ** 2, axis=1)
+    return float(np.sum(t.w * per_sample) / np.sum(t.w))

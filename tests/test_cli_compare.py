@@ -1,0 +1,91 @@
+"""The command line's main job: compare, eval and plot, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crossent", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd)
+
+
+def test_compare_on_the_embedded_data_writes_json_and_report(tmp_path: Path) -> None:
+    done = run("compare", "--cv", "3", "--losses", "ce", "weighted-ce", "focal", "--json", str(tmp_path / "r.json"),
+               "--report", str(tmp_path / "r.html"), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "breast cancer" in done.stdout and "recommended:" in done.stdout
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert set(result["losses"]) == {"ce", "weighted-ce", "focal"}
+    assert result["recommendation"] in result["losses"]
+    html = (tmp_path / "r.html").read_text()
+    assert html.count("data:image/png;base64,") == 4
+    assert "http://" not in html and "https://" not in html  # self-contained
+
+
+def test_compare_on_a_csv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = np.where(X[:, 0] + 0.5 * rng.normal(size=120) > 0.6, "yes", "no")
+    lines = ["a,b,c,outcome", *[f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{t}" for r, t in zip(X, y, strict=True)]]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
+    done = run("compare", str(tmp_path / "d.csv"), "--target", "outcome", "--cv", "3", "--json", "-")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["dataset"]["classes"] == ["no", "yes"] and result["dataset"]["n_features"] == 3
+
+
+@pytest.mark.parametrize(("csv", "args", "fragment"), [
+    (None, ["missing.csv", "--target", "y"], "no such file"),
+    ("a,y\n1,0\n2,1\n", ["--target", "label"], "has no column 'label'"),
+    ("a,y\nx,0\n2,1\n", ["--target", "y"], "is not numeric"),
+    ("a,y\n1,0\n2,0\n", ["--target", "y"], "single class"),
+    ("a,y\n1,0\nnan,1\n2,1\n", ["--target", "y"], "missing value"),
+    ("a,y\n" + "".join(f"{i},{int(i < 3)}\n" for i in range(30)), ["--target", "y"], "fewer than the 5 folds"),
+    ("a,y\n1,0\n2,1\n", [], "--target COL is required"),
+])
+def test_compare_errors_are_one_line(tmp_path: Path, csv: str | None, args: list[str], fragment: str) -> None:
+    if csv is not None:
+        (tmp_path / "d.csv").write_text(csv)
+        args = ["d.csv", *args]
+    done = run("compare", *args, cwd=tmp_path)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crossent: error:") and fragment in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_eval_probabilities_and_logits(tmp_path: Path) -> None:
+    rows = ["y,p,z", "1,0.9,2.1972245773", "0,0.2,-1.3862943611", "1,0.6,0.4054651081", "0,0.4,-0.4054651081"]
+    (tmp_path / "pred.csv").write_text("\n".join(rows) + "\n")
+    done = run("eval", str(tmp_path / "pred.csv"), "--target", "y", "--probs", "p", "--json")
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(done.stdout)["scores"]
+    expected = -np.mean(np.log([0.9, 0.8, 0.6, 0.6]))
+    assert scores["log_loss"] == pytest.approx(expected, rel=1e-9)
+    assert scores["brier"] == pytest.approx(np.mean(np.square([0.1, 0.2, 0.4, 0.4])), rel=1e-9)
+    from_logits = json.loads(run("eval", str(tmp_path / "pred.csv"), "--target", "y", "--logits", "z",
+                                 "--json").stdout)["scores"]
+    assert from_logits["log_loss"] == pytest.approx(expected, rel=1e-8)
+    done = run("eval", str(tmp_path / "pred.csv"), "--target", "y", "--probs", "nope")
+    assert done.returncode != 0 and "no column 'nope'" in done.stderr
+
+
+def test_plot_loss_curve(tmp_path: Path) -> None:
+    done = run("plot", "loss-curve", "--out", str(tmp_path / "curve.png"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = ("import sys; from crossent.cli import main\n"
+            "try:\n    main(['compare', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print([m for m in ('sklearn', 'scipy', 'matplotlib', 'torch', 'jax') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
