@@ -22,7 +22,6 @@ from crossent.losses import (
     sparse_categorical_cross_entropy,
     value_and_grad,
 )
-
 from crossent.selection import compare
 
 __version__ = "0.1.0"
