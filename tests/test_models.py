@@ -203,9 +203,11 @@ def test_focal_with_gamma_zero_is_cross_entropy(name: str) -> None:
     X, y = dataset(name)
     focal = LinearClassifier(loss="focal", loss_options={"gamma": 0.0}).fit(X, y)
     plain = LinearClassifier().fit(X, y)
-    # the same objective, operation for operation: the same iterates
-    np.testing.assert_array_equal(focal.coef_, plain.coef_)
-    np.testing.assert_array_equal(focal.history_, plain.history_)
+    # the same objective (plain cross-entropy runs on the fused kernel, focal on the generic core):
+    # the same starting value to float64 rounding, and the same optimum within the solver's tol
+    np.testing.assert_allclose(focal.history_[0], plain.history_[0], rtol=1e-14)
+    np.testing.assert_allclose(focal.history_[-1], plain.history_[-1], rtol=1e-12)
+    np.testing.assert_allclose(focal.coef_, plain.coef_, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.parametrize(("loss", "options"), [("binary_cross_entropy", None), ("binary_focal", {"gamma": 0.0})])

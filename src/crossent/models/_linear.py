@@ -431,6 +431,7 @@ class _Objective:
         # binary problems under a softmax loss: logits [0, z], the first column fixed at 0
         self.logits = np.zeros((X.shape[0], 2)) if two_class_softmax else None
         self.fast = _SoftmaxSum.make(loss, target, options, n_classes=2 if two_class_softmax else n_outputs)
+        self.kernel = _plain_cross_entropy(loss, target, options, two_class_softmax)
 
     def loss_and_grad(self, z: Any) -> tuple[Any, Any]:
         """Σᵢ ℓᵢ and its gradient with respect to the logits."""
@@ -445,6 +446,13 @@ class _Objective:
 
     def __call__(self, theta: Any) -> tuple[float, Any]:
         W, b = self.unpack(theta)
+        if self.kernel is not None:  # class-major logits (K, N), see kernels/_numpy.py
+            zt = np.ascontiguousarray((self.X @ W.T).T) if scipy.sparse.issparse(self.X) else W @ self.X.T
+            value, gt = self.kernel(zt + b[:, None])
+            grad_W = self.C * np.asarray(gt @ self.X) + W
+            objective = self.C * value + 0.5 * float(np.vdot(W, W))
+            parts = [grad_W.ravel(), self.C * gt.sum(axis=1)] if self.fit_intercept else [grad_W.ravel()]
+            return objective, np.concatenate(parts)
         z = np.asarray(self.X @ W.T) + b  # (N, K)
         if self.logits is not None:
             self.logits[:, 1] = z[:, 0]
@@ -459,6 +467,37 @@ class _Objective:
         objective = self.C * float(value) + 0.5 * float(np.vdot(W, W))
         parts = [grad_W.ravel(), self.C * g.sum(axis=0)] if self.fit_intercept else [grad_W.ravel()]
         return objective, np.concatenate(parts)
+
+
+def _plain_cross_entropy(loss: str, target: Any, options: dict[str, Any],
+                         two_class_softmax: bool) -> Callable[[Any], tuple[float, Any]] | None:
+    """The fused NumPy kernel for plain cross-entropy of integer labels (any class and sample
+    weights), or None where the options ask for more. Binary problems use the one-logit form:
+    softmax([0, z]) = [1 - σ(z), σ(z)], so their cross-entropy is σ's."""
+    from crossent.kernels._numpy import sigmoid_cross_entropy_sum, softmax_cross_entropy_sum
+
+    if loss != "cross_entropy" or target.ndim != 1 or not np.issubdtype(target.dtype, np.integer):
+        return None
+    defaults = lookup(loss)[1].defaults
+    plain = {"weight", "sample_weight", "reduction"}
+    if any(value is not defaults[name] and value != defaults[name]
+           for name, value in options.items() if name not in plain) or options.get("reduction") != "sum":
+        return None
+    row_weight = None
+    if options.get("weight") is not None:
+        row_weight = np.asarray(options["weight"], dtype=np.float64)[target]
+    if options.get("sample_weight") is not None:
+        sample = np.asarray(options["sample_weight"], dtype=np.float64).reshape(-1)
+        row_weight = sample if row_weight is None else row_weight * sample
+    if not two_class_softmax:
+        return lambda z: softmax_cross_entropy_sum(z, target, row_weight)
+    y = target.astype(np.float64)
+
+    def one_logit(z: Any) -> tuple[float, Any]:  # z (1, N)
+        value, grad = sigmoid_cross_entropy_sum(z[0], y, row_weight)
+        return value, grad[None, :]
+
+    return one_logit
 
 
 class _SoftmaxSum:
