@@ -14,6 +14,7 @@ STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; color: #222; }
 table { border-collapse: collapse; font-size: 0.9rem; }
 th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #ddd; text-align: right; }
+td { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 tr.recommended { background: #eaf6ea; font-weight: 600; }
 .warning { background: #fff4e5; border-left: 4px solid #f0a030; padding: 0.5rem 1rem; margin: 0.5rem 0; }
@@ -52,9 +53,9 @@ def html_report(result: Comparison, *, title: str = "crossent compare") -> str:
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
 <body>
 <h1>{html.escape(title)}</h1>
-<p>{html.escape(str(data.get("name", "")))} — {data["n_samples"]} samples, {data["n_features"]} features,
-{html.escape(data["kind"])} ({counts}); {data["cv"]}-fold cross-validation, the same standardized linear model
-(C = {data["C"]}) for every loss, temperatures fitted on held-out training data.</p>
+<p>{html.escape(str(data.get("name") or f"{data['n_samples']} samples, {data['n_features']} features"))}.<br>
+Classes ({html.escape(data["kind"])}): {counts}. {data["cv"]}-fold cross-validation; the same standardized
+linear model (C = {data["C"]}) for every loss; temperatures fitted on held-out training data.</p>
 <h2>Recommendation: {html.escape(result.recommendation)}</h2>
 <p class="reason">{html.escape(result.reason)}</p>
 {warnings}

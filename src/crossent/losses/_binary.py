@@ -24,7 +24,7 @@ from crossent._xp import Array, device
 from crossent.activations import _log_sigmoid
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
-from crossent.losses._math import power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
+from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
 from crossent.losses._reduce import reduce
 
 __all__ = ["asymmetric_loss", "binary_cross_entropy", "binary_focal_loss"]
@@ -75,10 +75,8 @@ def _sigmoid_loss(
         log_p, log_q = _log_sigmoid(b.x, xp), _log_sigmoid(-b.x, xp)
         p, q = xp.exp(log_p), xp.exp(log_q)
     else:
-        p = b.x
-        if eps is not None:
-            inside = (p >= eps) & (p <= 1 - eps)
-            p = xp.clip(p, eps, 1 - eps)
+        clipped = Clip(b.x, eps, xp)
+        p = clipped.p
         q = 1 - p
         log_p, log_q = safe_log(p, c_pos != 0, xp), safe_log1m(p, c_neg != 0, xp)
     ce = -(c_pos * log_p + c_neg * log_q)
@@ -108,8 +106,8 @@ def _sigmoid_loss(
         if alpha_t is not None:
             g = alpha_t * g
         g = b.s * g
-        if not from_logits and eps is not None:
-            g = xp.where(inside, g, xp.zeros_like(g))  # clipped values have no gradient
+        if not from_logits:
+            g = clipped.mask(g)
     value, g = reduce(loss, g, b.s, reduction, log_base, xp)
     return value, None if g is None else xp.astype(g, b.dtype)
 
@@ -143,10 +141,8 @@ def _asymmetric_loss(
         log_p = _log_sigmoid(b.x, xp)
         p, q = xp.exp(log_p), xp.exp(_log_sigmoid(-b.x, xp))
     else:
-        p = b.x
-        if eps is not None:
-            inside = (p >= eps) & (p <= 1 - eps)
-            p = xp.clip(p, eps, 1 - eps)
+        clipped = Clip(b.x, eps, xp)
+        p = clipped.p
         q = 1 - p
         log_p = safe_log(p, pos, xp)
     if m == 0:
@@ -179,8 +175,8 @@ def _asymmetric_loss(
                 g_neg = g_neg - power_minus_one(p_m, gamma_neg, xp) * log_qm
             g_neg = xp.where(p > m, g_neg, xp.zeros_like(p))
         g = b.s * (y * g_pos + (1 - y) * g_neg)
-        if not from_logits and eps is not None:
-            g = xp.where(inside, g, xp.zeros_like(g))
+        if not from_logits:
+            g = clipped.mask(g)
     value, g = reduce(loss, g, b.s, reduction, log_base, xp)
     return value, None if g is None else xp.astype(g, b.dtype)
 

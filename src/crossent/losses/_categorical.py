@@ -29,7 +29,7 @@ from crossent._xp import Array, device, normalize_axis
 from crossent.activations import _log_softmax
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
-from crossent.losses._math import power, power_minus_one, safe_log, safe_reciprocal
+from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_reciprocal
 from crossent.losses._reduce import reduce
 
 __all__ = [
@@ -192,9 +192,8 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
                         grad: bool, xp: Any) -> tuple[Array, Array | None]:
     _checks.in_unit_interval("prediction", p, xp)
     _checks.rows_sum_to_one("prediction", p, xp, hint=" (from_logits=False takes probabilities)")
-    if eps is not None:
-        inside = (p >= eps) & (p <= 1 - eps)
-        p = xp.clip(p, eps, 1 - eps)
+    clipped = Clip(p, eps, xp)
+    p = clipped.p
     used = a != 0
     log_p = safe_log(p, used, xp)  # -inf where p = 0 and the class counts: the loss is inf
     q = 1 - p
@@ -211,10 +210,7 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
         g = g + power_minus_one(q, gamma, xp) * log_p
     if epsilon:
         g = g - epsilon
-    g = a * g
-    if eps is not None:
-        g = xp.where(inside, g, xp.zeros_like(g))  # clipped values have no gradient
-    return loss, g
+    return loss, clipped.mask(a * g)
 
 
 @loss_function(_softmax_loss)

@@ -50,3 +50,16 @@ def safe_log1m(p: Array, used: Array, xp: Any) -> Array:
 def safe_reciprocal(x: Array, used: Array, xp: Any) -> Array:
     """1 / x where ``used`` (inf where x = 0), 0 elsewhere."""
     return xp.where(used, 1 / xp.where(used, x, xp.ones_like(x)), xp.zeros_like(x))
+
+
+class Clip:
+    """Probabilities clipped to [eps, 1 - eps] when ``eps`` asks for it (never by default), and
+    the gradient mask that goes with it: a clipped value has no gradient."""
+
+    def __init__(self, p: Array, eps: float | None, xp: Any) -> None:
+        self.xp = xp
+        self.inside = None if eps is None else (p >= eps) & (p <= 1 - eps)
+        self.p = p if eps is None else xp.clip(p, eps, 1 - eps)
+
+    def mask(self, grad: Array) -> Array:
+        return grad if self.inside is None else self.xp.where(self.inside, grad, self.xp.zeros_like(grad))
