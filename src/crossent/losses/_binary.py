@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from crossent import _checks
 from crossent._xp import Array, device
 from crossent.activations import _log_sigmoid
+from crossent.kernels import numba_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
@@ -65,6 +66,15 @@ def _sigmoid_loss(
     gamma = _checks.number("gamma", gamma, low=0)
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
     shape = tuple(b.x.shape)
+    cpu = numba_kernels(b.x)
+    if cpu is not None and from_logits and gamma == 0 and alpha is None:
+        # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
+        w_pos = None if pos_weight is None else _inputs.weights("pos_weight", pos_weight, xp, b.x, shape,
+                                                                "the prediction")
+        loss, g = cpu.sigmoid_cross_entropy(b.x, b.y, None if sample_weight is None else b.s, w_pos,
+                                            smoothing=smoothing, grad=grad)
+        value, g = reduce(loss, g, b.s, reduction, log_base, xp)
+        return value, None if g is None else xp.astype(g, b.dtype, copy=False)  # g is the kernel's own
     y = b.y if smoothing == 0 else b.y * (1 - smoothing) + smoothing / 2
     c_pos = y if pos_weight is None else y * _inputs.weights(
         "pos_weight", pos_weight, xp, b.x, shape, "the prediction")

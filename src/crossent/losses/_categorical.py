@@ -27,6 +27,7 @@ from typing import Any
 from crossent import _checks
 from crossent._xp import Array, device, normalize_axis
 from crossent.activations import _log_softmax
+from crossent.kernels import numba_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_reciprocal
@@ -73,6 +74,16 @@ def _softmax_loss(
 
     # Targets become dense y (class axis last), zero rows for ignored samples.
     t = _inputs.target(target, xp, like=x)
+    cpu = numba_kernels(x)
+    if (cpu is not None and x.size and _inputs.integer_labels(t, xp) and tuple(t.shape) == batch
+            and target_kind != "dense" and (from_logits or gamma == epsilon == 0)):
+        # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
+        loss, g, per_sample_weight = _softmax_kernel(
+            cpu, x, t, weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma,
+            alpha=alpha, epsilon=epsilon, z_loss=z_loss, softcap=softcap, priors=priors, tau=tau,
+            from_logits=from_logits, eps=eps, sample_weight=sample_weight, grad=grad, xp=xp)
+        value, g = reduce(loss, g, per_sample_weight, reduction, log_base, xp)
+        return value, None if g is None else xp.astype(xp.moveaxis(g, -1, axis), pred.dtype, copy=False)
     invalid = None
     if _inputs.integer_labels(t, xp):
         if target_kind == "dense":
@@ -137,6 +148,37 @@ def _softmax_loss(
     if g is not None:
         g = xp.astype(xp.moveaxis(g, -1, axis), pred.dtype)
     return value, g
+
+
+def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: int | None,
+                    smoothing: float, gamma: float, alpha: Any, epsilon: float, z_loss: float,
+                    softcap: float | None, priors: Any, tau: float, from_logits: bool,
+                    eps: float | None, sample_weight: Any, grad: bool,
+                    xp: Any) -> tuple[Array, Array | None, Array]:
+    """_softmax_loss of integer labels by the CPU kernel: the generic path's checks in its order,
+    then (per-sample losses, gradient or None, per-sample weights) without dense targets."""
+    num_classes, batch = x.shape[-1], tuple(x.shape[:-1])
+    _checks.labels_in_range(t, num_classes, ignore_index, xp)
+    s = None if sample_weight is None else _inputs.weights(
+        "sample_weight", sample_weight, xp, x, batch, "the per-sample loss")
+    class_weight = None
+    if weight is not None:
+        class_weight = _inputs.vector("weight", weight, xp, x, num_classes, "class")
+        _checks.nonnegative("weight", class_weight, xp)
+    scale = None if alpha is None else _alpha(alpha, xp, x, num_classes)  # a number or [C]
+    rows, labels = xp.reshape(x, (-1, num_classes)), xp.reshape(t, (-1,))
+    if from_logits:
+        bias = None if priors is None else tau * xp.log(_priors(priors, xp, x, num_classes))
+        loss, g, w = cpu.softmax_cross_entropy(
+            rows, labels, s, class_weight, scale, bias, ignore_index=ignore_index, smoothing=smoothing,
+            gamma=gamma, epsilon=epsilon, z_loss=z_loss, softcap=softcap, grad=grad)
+    else:
+        _checks.in_unit_interval("prediction", x, xp)
+        _checks.rows_sum_to_one("prediction", x, xp, hint=" (from_logits=False takes probabilities)")
+        loss, g, w = cpu.log_loss(rows, labels, s, class_weight, scale, ignore_index=ignore_index,
+                                  smoothing=smoothing, eps=eps, grad=grad)
+    return (xp.reshape(loss, batch), None if g is None else xp.reshape(g, x.shape),
+            xp.astype(xp.reshape(w, batch), x.dtype))
 
 
 def _alpha(alpha: Any, xp: Any, like: Array, num_classes: int) -> Any:

@@ -1,0 +1,263 @@
+"""Cross-entropy of a linear layer's logits, ``hidden @ weight.T + bias``, never materialized whole.
+
+For a vocabulary of V classes and N tokens the logits are N × V: at N = 8192, V = 128 Ki in
+float32 that is 4 GiB, and autograd keeps it (and the softmax) for the backward pass. Here the
+forward pass walks the tokens a chunk at a time. For each chunk it computes the logits, the
+per-row losses and their gradient ``G = ∂loss/∂logits`` with crossent's closed form
+(``value_and_grad(cross_entropy, ...)``, the same core as :func:`crossent.cross_entropy`), and
+folds G at once into the gradients of the inputs::
+
+    grad_hidden[chunk] = G @ W        grad_weight += G.T @ hidden[chunk]        grad_bias += Σ_rows G
+
+so that at any time only one chunk's logits and their temporaries are alive: the extra memory
+is O(chunk × V) besides the gradients themselves (N × H, V × H, V). The backward pass scales
+those saved gradients by the incoming scalar. With ``reduction="none"`` the incoming gradient
+is one factor per row, which cannot scale ``grad_weight`` after the fact, so the forward pass
+computes the losses only and the backward pass recomputes the chunks with their rows scaled
+(twice the matmuls, the same memory).
+
+The "mean" denominator Σᵢ sᵢ·class_weight[yᵢ] (0 for ``ignore_index``) is computed over all
+the rows before the first chunk, on the tensors' device, and each chunk's G is divided by it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import torch
+
+from crossent import _checks
+from crossent._xp import namespace
+from crossent.losses import cross_entropy, value_and_grad
+
+__all__ = ["CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy"]
+
+CHUNK_BYTES = 64 * 2**20
+"""Budget for one chunk's float32 logits (chunk × V × 4 bytes) when ``chunk_size`` is None. The
+cross-entropy core holds several tensors of that size at once (the logits, the one-hot target,
+the log-softmax, the softmax, the gradient, ...): measured on CPU at V = 65536, the peak beyond
+the inputs and their gradients is about 8 × CHUNK_BYTES (benchmarks/linear_cross_entropy.py)."""
+
+
+def default_chunk_size(num_classes: int) -> int:
+    """The number of rows whose float32 logits fit in :data:`CHUNK_BYTES` (at least 1)."""
+    return max(1, CHUNK_BYTES // (4 * max(1, num_classes)))
+
+
+class _Options(NamedTuple):
+    ignore_index: int | None
+    label_smoothing: float
+    z_loss: float
+    logit_softcap: float | None
+    base: float | None
+    reduction: str
+    chunk_size: int
+    has_class_weight: bool
+    has_sample_weight: bool
+
+
+def linear_cross_entropy(
+    hidden: torch.Tensor, weight: torch.Tensor, target: torch.Tensor, /, *,
+    bias: torch.Tensor | None = None, class_weight: torch.Tensor | None = None,
+    ignore_index: int | None = None, label_smoothing: float = 0.0, z_loss: float = 0.0,
+    logit_softcap: float | None = None, reduction: str = "mean",
+    sample_weight: torch.Tensor | None = None, base: float | None = None,
+    chunk_size: int | None = None,
+) -> torch.Tensor:
+    """:func:`crossent.cross_entropy` of ``hidden @ weight.T + bias`` against integer labels,
+    without materializing the ``[..., V]`` logits.
+
+    Equal, to rounding, to ``crossent.cross_entropy(hidden @ weight.T + bias, target, ...)`` in
+    value and in the gradients of ``hidden``, ``weight`` and ``bias``, with at most
+    ``chunk_size`` rows of logits alive at a time.
+
+    Args:
+        hidden: ``[..., H]`` features (the last hidden state of a language model, say).
+        weight: ``[V, H]`` the projection to V classes (``nn.Linear(H, V).weight``).
+        target: integer labels ``[...]`` in ``[0, V)`` or ``ignore_index``.
+        bias: ``[V]`` or None.
+        class_weight: per-class weights ``[V]``, :func:`crossent.cross_entropy`'s ``weight``
+            (renamed: ``weight`` is the projection here).
+        ignore_index, label_smoothing, z_loss, logit_softcap, reduction, sample_weight, base:
+            as :func:`crossent.cross_entropy`. ``class_weight`` and ``sample_weight`` are
+            constants: they must not require grad.
+        chunk_size: rows per chunk; None picks :func:`default_chunk_size` (V).
+
+    Half-precision inputs (float16, bfloat16) are computed in float32, logits included; the loss
+    is float32 (float64 for float64 inputs) and each gradient has its input's dtype.
+
+    >>> import torch
+    >>> hidden, weight = torch.zeros(3, 4), torch.zeros(5, 4)
+    >>> round(float(linear_cross_entropy(hidden, weight, torch.tensor([0, 1, 4]))), 4)  # log 5
+    1.6094
+    """
+    if not isinstance(hidden, torch.Tensor) or not hidden.is_floating_point() or hidden.ndim < 1:
+        raise TypeError(f"hidden must be a floating torch.Tensor [..., H], got {_describe(hidden)}")
+    if not isinstance(weight, torch.Tensor) or not weight.is_floating_point() or weight.ndim != 2:
+        raise TypeError(f"weight must be a floating torch.Tensor [V, H], got {_describe(weight)}")
+    num_classes, features = weight.shape
+    if hidden.shape[-1] != features:
+        raise ValueError(f"hidden's last dimension ({hidden.shape[-1]}) must equal weight's second "
+                         f"({features}): weight is [V, H]")
+    batch = tuple(hidden.shape[:-1])
+    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.dtype == torch.bool:
+        raise TypeError(f"target must be a torch.Tensor of integer labels, got {_describe(target)}")
+    if tuple(target.shape) != batch:
+        raise ValueError(f"target must have hidden's shape without its last dimension, {batch}, "
+                         f"got {tuple(target.shape)}")
+    if bias is not None and (not isinstance(bias, torch.Tensor) or tuple(bias.shape) != (num_classes,)):
+        raise ValueError(f"bias must be a tensor of shape ({num_classes},), got {_describe(bias)}")
+    for name, value in (("class_weight", class_weight), ("sample_weight", sample_weight)):
+        if isinstance(value, torch.Tensor) and value.requires_grad and torch.is_grad_enabled():
+            raise ValueError(f"{name} requires grad, but linear_cross_entropy does not differentiate "
+                             f"it; pass {name}.detach()")
+    if class_weight is not None and tuple(class_weight.shape) != (num_classes,):
+        raise ValueError(f"class_weight must have one entry per class ({num_classes}), "
+                         f"got shape {tuple(class_weight.shape)}")
+    if chunk_size is None:
+        chunk_size = default_chunk_size(num_classes)
+    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+    reduction = _checks.reduction(reduction)
+    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
+        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
+
+    labels = target.reshape(-1)
+    _checks.labels_in_range(labels, num_classes, ignore_index, namespace(labels))
+    compute = _compute_dtype(hidden, weight, bias)
+    if sample_weight is not None:
+        sample_weight = torch.as_tensor(sample_weight, dtype=compute, device=hidden.device)
+        _checks.broadcastable("sample_weight", tuple(sample_weight.shape), batch, "the per-sample loss")
+        sample_weight = sample_weight.broadcast_to(batch).reshape(-1)
+    if class_weight is not None:
+        class_weight = class_weight.to(compute)
+    options = _Options(ignore_index, label_smoothing, z_loss, logit_softcap, base, reduction, chunk_size,
+                       class_weight is not None, sample_weight is not None)
+    empty = hidden.new_empty(0, dtype=compute)  # stands for an absent optional tensor
+    loss = _LinearCrossEntropy.apply(
+        hidden.reshape(-1, features), weight, empty if bias is None else bias, labels,
+        empty if class_weight is None else class_weight,
+        empty if sample_weight is None else sample_weight, options)
+    return loss.reshape(batch) if reduction == "none" else loss
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+    return repr(value)
+
+
+def _compute_dtype(*tensors: torch.Tensor | None) -> torch.dtype:
+    """float64 if any input is float64, else float32 (crossent's rule: halves compute in float32)."""
+    return torch.float64 if any(t is not None and t.dtype == torch.float64 for t in tensors) else torch.float32
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                labels: torch.Tensor, class_weight: torch.Tensor, sample_weight: torch.Tensor,
+                options: _Options) -> torch.Tensor:
+        needs = tuple(ctx.needs_input_grad[:3])
+        has_bias = bias.numel() > 0
+        ctx.options, ctx.has_bias = options, has_bias
+        ctx.dtypes = (hidden.dtype, weight.dtype, bias.dtype)
+        scale = None
+        if options.reduction == "mean":
+            total = _row_weights(labels, class_weight, sample_weight, options, _compute_dtype(
+                hidden, weight, bias)).sum()
+            scale = total
+        eager = options.reduction != "none" and any(needs)
+        rows, grads = _chunks(hidden, weight, bias if has_bias else None, labels, class_weight,
+                              sample_weight, options, needs=needs if eager else (False, False, False),
+                              divide_by=scale)
+        value = rows if options.reduction == "none" else rows.sum()
+        if scale is not None:
+            positive = scale > 0
+            value = torch.where(positive, value / torch.where(positive, scale, torch.ones_like(scale)),
+                                torch.zeros_like(value))
+        if eager:
+            ctx.save_for_backward(*grads)
+            ctx.recompute = False
+        else:
+            ctx.save_for_backward(hidden, weight, bias, labels, class_weight, sample_weight)
+            ctx.recompute = True
+        return value
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        needs = tuple(ctx.needs_input_grad[:3])
+        if ctx.recompute:  # reduction="none": one factor per row
+            hidden, weight, bias, labels, class_weight, sample_weight = ctx.saved_tensors
+            _, grads = _chunks(hidden, weight, bias if ctx.has_bias else None, labels, class_weight,
+                               sample_weight, ctx.options, needs=needs, row_scale=grad_output)
+        else:
+            grads = tuple(None if g is None else g * grad_output.to(g.dtype) for g in ctx.saved_tensors)
+        out = [None if g is None else g.to(dtype) for g, dtype in zip(grads, ctx.dtypes, strict=True)]
+        if not ctx.has_bias:
+            out[2] = None
+        return (*out, None, None, None, None)
+
+
+def _row_weights(labels: torch.Tensor, class_weight: torch.Tensor, sample_weight: torch.Tensor,
+                 options: _Options, dtype: torch.dtype) -> torch.Tensor:
+    """wᵢ = sᵢ · class_weight[yᵢ], 0 where yᵢ is ignore_index: the terms of the mean's denominator."""
+    if options.ignore_index is None:
+        valid = torch.ones_like(labels, dtype=torch.bool)
+    else:
+        valid = labels != options.ignore_index
+    w = valid.to(dtype)
+    if options.has_class_weight:
+        w = w * class_weight[torch.where(valid, labels, torch.zeros_like(labels))]
+    if options.has_sample_weight:
+        w = w * sample_weight
+    return w
+
+
+def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+            labels: torch.Tensor, class_weight: torch.Tensor, sample_weight: torch.Tensor,
+            options: _Options, *, needs: tuple[bool, ...], divide_by: torch.Tensor | None = None,
+            row_scale: torch.Tensor | None = None,
+            ) -> tuple[torch.Tensor, tuple[torch.Tensor | None, ...]]:
+    """The per-row losses [N], and the gradients (hidden, weight, bias) of their sum — divided by
+    ``divide_by`` (0 where it is 0), rows scaled by ``row_scale`` — where ``needs`` asks."""
+    compute = _compute_dtype(hidden, weight, bias)
+    w = weight.to(compute)  # no copy for float32 and float64 weights
+    b = None if bias is None else bias.to(compute)
+    n = hidden.shape[0]
+    rows = torch.empty(n, dtype=compute, device=hidden.device)
+    grad_hidden = torch.empty(hidden.shape, dtype=compute, device=hidden.device) if needs[0] else None
+    grad_weight = torch.zeros(w.shape, dtype=compute, device=w.device) if needs[1] else None
+    grad_bias = torch.zeros(w.shape[0], dtype=compute, device=w.device) if needs[2] and b is not None else None
+    if divide_by is not None:
+        positive = divide_by > 0
+        safe = torch.where(positive, divide_by, torch.ones_like(divide_by))
+    kwargs: dict[str, Any] = {
+        "weight": class_weight if options.has_class_weight else None, "ignore_index": options.ignore_index,
+        "label_smoothing": options.label_smoothing, "z_loss": options.z_loss,
+        "logit_softcap": options.logit_softcap, "base": options.base, "reduction": "none"}
+    for start in range(0, n, options.chunk_size):
+        stop = min(start + options.chunk_size, n)
+        h = hidden[start:stop].to(compute)
+        logits = h @ w.T if b is None else torch.addmm(b, h, w.T)
+        y = labels[start:stop]
+        if options.has_sample_weight:
+            kwargs["sample_weight"] = sample_weight[start:stop]
+        if not any(needs):
+            rows[start:stop] = cross_entropy(logits, y, **kwargs)
+            continue
+        value, g = value_and_grad(cross_entropy, logits, y, **kwargs)
+        rows[start:stop] = value
+        del logits, value
+        if divide_by is not None:
+            g = torch.where(positive, g / safe, torch.zeros_like(g))
+        if row_scale is not None:
+            g = g * row_scale[start:stop, None].to(compute)
+        if grad_hidden is not None:
+            torch.mm(g, w, out=grad_hidden[start:stop])
+        if grad_weight is not None:
+            grad_weight.addmm_(g.T, h)
+        if grad_bias is not None:
+            grad_bias += g.sum(0)
+    return rows, (grad_hidden, grad_weight, grad_bias)
+
