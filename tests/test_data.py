@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from crossent.selection import embedded, read_table
-from crossent.selection._data import check_folds, read_predictions
+from crossent.selection._data import read_predictions
 
 
 def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -73,11 +73,6 @@ def test_table_errors_name_the_problem(tmp_path: Path, text: str | None, target:
     with pytest.raises(ValueError) as raised:
         read_table(path, target, **kwargs)
     assert fragment in str(raised.value)
-
-
-def test_class_too_small_for_the_folds() -> None:
-    with pytest.raises(ValueError, match="class 'rare' has 2 sample\\(s\\), fewer than the 5 folds"):
-        check_folds(np.array([0] * 10 + [1] * 2), ["common", "rare"], 5)
 
 
 def test_read_predictions(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ def both(monkeypatch: pytest.MonkeyPatch, call: Callable[[], Any]) -> tuple[Any,
 
         monkeypatch.setattr(_cpu, name, spy)
     monkeypatch.setattr(_cpu, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)  # small shapes too: the kernels must be exact on them
     fused = call()
     assert calls, "the kernel did not take the call"
     taken = len(calls)
@@ -205,6 +206,7 @@ def test_binary_kernel_ten_million_elements_shape(monkeypatch: pytest.MonkeyPatc
 def test_errors_are_the_generic_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     z = np.zeros((3, 4))
     monkeypatch.setattr(_cpu, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)
     bad = [
         (lambda: crossent.cross_entropy(z, np.array([0, 4, 1])), ValueError, "label 4"),
         (lambda: crossent.cross_entropy(z, np.array([0, -1, 1]), ignore_index=-100), ValueError, "label -1"),
@@ -227,6 +229,7 @@ def test_uncovered_calls_take_the_generic_path(monkeypatch: pytest.MonkeyPatch) 
     for name in WRAPPERS:
         monkeypatch.setattr(_cpu, name, lambda *a, _n=name, **k: called.append(_n))
     monkeypatch.setattr(_cpu, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)
     rng = np.random.default_rng(0)
     z, labels = rng.normal(size=(5, 3)), rng.integers(0, 3, size=5)
     p = np.full((5, 3), 1 / 3)
@@ -241,6 +244,7 @@ def test_without_numba_the_generic_path_runs(monkeypatch: pytest.MonkeyPatch) ->
     rng = np.random.default_rng(1)
     z, labels = rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)
     monkeypatch.setattr(_cpu, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)
     fused = crossent.value_and_grad(crossent.cross_entropy, z, labels, label_smoothing=0.1)
     monkeypatch.setitem(sys.modules, "numba", None)  # `import numba` raises ImportError
     monkeypatch.delitem(sys.modules, "crossent.kernels._cpu")
@@ -255,3 +259,19 @@ def test_import_crossent_imports_no_kernel() -> None:
     code = "import sys, crossent; assert not {'numba', 'crossent.kernels._cpu'} & set(sys.modules)"
     subprocess.run([sys.executable, "-c", code], check=True)
 
+
+
+def test_small_predictions_take_the_generic_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Below MIN_ELEMENTS a parallel launch buys nothing and contends with BLAS threads.
+    called: list[str] = []
+    for name in WRAPPERS:
+        original = getattr(_cpu, name)
+        monkeypatch.setattr(_cpu, name, lambda *a, _n=name, _o=original, **k: (called.append(_n), _o(*a, **k))[1])
+    monkeypatch.setattr(_cpu, "ENABLED", True)
+    rng = np.random.default_rng(2)
+    small = rng.normal(size=(455, 2))
+    crossent.value_and_grad(crossent.cross_entropy, small, rng.integers(0, 2, size=455))
+    assert called == []
+    large = rng.normal(size=(_cpu.MIN_ELEMENTS // 4, 4))
+    crossent.value_and_grad(crossent.cross_entropy, large, rng.integers(0, 4, size=large.shape[0]))
+    assert called == ["softmax_cross_entropy"]

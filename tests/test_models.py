@@ -285,36 +285,6 @@ def captured_objective(model: LinearClassifier, X: Any, y: Any, **fit: Any) -> _
     return captured[0]
 
 
-FAST_PATH_CASES = [
-    ("cross_entropy", {}, None),
-    ("cross_entropy", {"label_smoothing": 0.2, "z_loss": 0.01, "logit_softcap": 3.0}, "balanced"),
-    ("focal", {"gamma": 0.5, "alpha": [0.2, 0.3, 0.5]}, None),
-    ("focal", {"gamma": 2.0, "alpha": 0.25, "label_smoothing": 0.1}, {1: 3.0}),
-    ("poly1", {"epsilon": 1.5}, "effective_number"),
-    ("logit_adjusted", {"tau": 0.7}, None),
-    ("categorical_cross_entropy", {"label_smoothing": 0.1}, "balanced"),
-]
-
-
-@pytest.mark.parametrize("binary", [False, True])
-@pytest.mark.parametrize(("loss", "options", "class_weight"), FAST_PATH_CASES)
-def test_fast_path_is_value_and_grad(loss: str, options: dict[str, Any], class_weight: Any, binary: bool) -> None:
-    X, y = dataset("wine")
-    if binary:
-        X, y = X[y != 2], y[y != 2]
-        options = {k: v[:2] if isinstance(v, list) else v for k, v in options.items()}
-    weights = np.random.default_rng(4).uniform(0.0, 2.0, size=y.shape[0])
-    model = LinearClassifier(loss=loss, loss_options=options, class_weight=class_weight, max_iter=2)
-    objective = captured_objective(model, X, y, sample_weight=weights)
-    assert objective.fast is not None
-    theta = np.random.default_rng(5).normal(size=objective.size)
-    fast = objective(theta)
-    objective.fast = None  # crossent.value_and_grad, every option checked on every call
-    slow = objective(theta)
-    assert fast[0] == pytest.approx(slow[0], rel=1e-14)
-    np.testing.assert_allclose(fast[1], slow[1], rtol=1e-13, atol=1e-13 * np.abs(slow[1]).max())
-
-
 # ---------------------------------------------------------------- solvers
 
 

@@ -207,7 +207,6 @@ def _compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from crossent.selection import compare, embedded, read_table
-    from crossent.selection._data import check_folds
 
     if args.data is None:
         if args.target is not None:
@@ -219,7 +218,6 @@ def _compare(args: argparse.Namespace) -> int:
         data = read_table(args.data, args.target, one_hot=args.one_hot, drop_na=args.drop_na)
     if args.cv < 2:
         raise ValueError(f"--cv must be at least 2, got {args.cv}")
-    check_folds(data.y, data.class_names, args.cv)
     for path in (args.report, args.json):
         if path not in (None, "-") and not Path(path).resolve().parent.is_dir():
             raise ValueError(f"cannot write {path}: no such directory")

@@ -8,7 +8,8 @@ Nothing here is imported by ``import crossent``.
   sigmoid), used by ``crossent.models`` on every solver iteration.
 - ``_cpu``: Numba kernels (optional extra ``crossent[cpu]``) for the softmax family of integer
   labels, binary cross-entropy from logits and the log loss of probabilities; the loss cores
-  delegate NumPy calls to them through :func:`numba_kernels`. ``CROSSENT_KERNELS=0`` (or
+  delegate NumPy calls of at least ``_cpu.MIN_ELEMENTS`` elements to them through
+  :func:`numba_kernels`. ``CROSSENT_KERNELS=0`` (or
   ``crossent.kernels._cpu.ENABLED = False``) turns them off.
 """
 
@@ -20,13 +21,13 @@ import numpy as np
 
 
 def numba_kernels(x: Any) -> Any:
-    """``crossent.kernels._cpu`` where it may take a call on ``x`` (a NumPy array, numba
-    installed, the kernels on), else None. Numba is imported on the first such call, never by
-    ``import crossent``."""
+    """``crossent.kernels._cpu`` where it may take a call on ``x`` (a NumPy array of at least
+    ``_cpu.MIN_ELEMENTS``, numba installed, the kernels on), else None. Numba is imported on the
+    first such call, never by ``import crossent``."""
     if type(x) is not np.ndarray:
         return None
     try:
         from crossent.kernels import _cpu
     except ImportError:  # numba is not installed: the generic path
         return None
-    return _cpu if _cpu.ENABLED else None
+    return _cpu if _cpu.ENABLED and x.size >= _cpu.MIN_ELEMENTS else None

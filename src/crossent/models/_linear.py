@@ -38,10 +38,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from crossent._xp import namespace
 from crossent.activations import log_sigmoid, log_softmax, sigmoid, softmax
 from crossent.losses import class_weights, value_and_grad
-from crossent.losses._categorical import _from_logits
 from crossent.losses._define import lookup
 
 __all__ = ["LinearClassifier"]
@@ -418,8 +416,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 class _Objective:
     """``θ ↦ (J(θ), ∇J(θ))`` on the flat float64 parameters ``θ = [W.ravel(), b]``.
 
-    The loss and its gradient come from :func:`crossent.value_and_grad`, or, for the softmax
-    losses, from the fast path (see :class:`_SoftmaxSum`), which a test holds to it.
+    The loss and its gradient come from :func:`crossent.value_and_grad` (which hands NumPy calls
+    to the Numba kernels where they are installed), or, for plain cross-entropy of integer labels,
+    from the fused NumPy kernel (:func:`_plain_cross_entropy`).
     """
 
     def __init__(self, X: Any, target: Any, loss: str, options: dict[str, Any], *, n_outputs: int,
@@ -430,13 +429,10 @@ class _Objective:
         self.size = n_outputs * (self.n_features + fit_intercept)
         # binary problems under a softmax loss: logits [0, z], the first column fixed at 0
         self.logits = np.zeros((X.shape[0], 2)) if two_class_softmax else None
-        self.fast = _SoftmaxSum.make(loss, target, options, n_classes=2 if two_class_softmax else n_outputs)
         self.kernel = _plain_cross_entropy(loss, target, options, two_class_softmax)
 
     def loss_and_grad(self, z: Any) -> tuple[Any, Any]:
         """Σᵢ ℓᵢ and its gradient with respect to the logits."""
-        if self.fast is not None:
-            return self.fast(z)
         return value_and_grad(self.loss, z, self.target, **self.options)  # type: ignore[no-any-return]
 
     def unpack(self, theta: Any) -> tuple[Any, Any]:
@@ -498,58 +494,6 @@ def _plain_cross_entropy(loss: str, target: Any, options: dict[str, Any],
         return value, grad[None, :]
 
     return one_logit
-
-
-class _SoftmaxSum:
-    """The softmax losses' ``reduction="sum"`` value and gradient, without their per-call checks.
-
-    :func:`crossent.value_and_grad` checks every option and builds the per-class factors
-    ``a_ic = s_i w_c α_c ỹ_ic`` on every call; in a fit only the logits change, and on NumPy
-    those checks cost as much as the arithmetic for small data. This builds ``a`` once, as
-    ``_softmax_loss`` does, after one checked call, and then calls the loss's own kernel
-    ``_from_logits`` and sums, as its "sum" reduction does: the same math, the same operations.
-    ``tests/test_models.py`` holds the two paths equal for every softmax loss and option.
-    """
-
-    def __init__(self, a: Any, zl_weight: Any, options: dict[str, Any], n_classes: int) -> None:
-        self.a, self.zl_weight, self.n_classes = a, zl_weight, n_classes
-        self.xp = namespace(a)  # the namespace value_and_grad resolves for NumPy arrays
-        self.gamma = float(options.get("gamma", 0.0))
-        self.epsilon = float(options.get("epsilon", 0.0))
-        self.z_loss = float(options.get("z_loss", 0.0))
-        softcap = options.get("logit_softcap")
-        self.softcap = None if softcap is None else float(softcap)
-        priors = options.get("priors")
-        self.priors = None if priors is None else np.asarray(priors, dtype=np.float64)
-        self.tau = float(options.get("tau", 1.0))
-
-    @classmethod
-    def make(cls, loss: str, target: Any, options: dict[str, Any], n_classes: int) -> _SoftmaxSum | None:
-        """The fast path for this loss and these options, or None where it does not apply."""
-        if loss not in SOFTMAX_LOSSES or options.get("base") is not None:
-            return None
-        # one checked call: every option and the target are validated exactly as value_and_grad does
-        value_and_grad(loss, np.zeros((target.shape[0], n_classes)), target, **options)
-        merged = {**lookup(loss)[1].defaults, **options}
-        y = np.eye(n_classes)[target] if target.ndim == 1 else np.asarray(target, dtype=np.float64)
-        counts = y.sum(axis=-1)
-        s = np.ones(y.shape[0]) if merged["sample_weight"] is None else np.broadcast_to(
-            np.asarray(merged["sample_weight"], dtype=np.float64), counts.shape)
-        smoothing = float(merged["label_smoothing"])
-        smoothed = y if smoothing == 0 else y * (1 - smoothing) + (smoothing / n_classes) * counts[..., None]
-        a = smoothed * s[..., None]
-        if merged["weight"] is not None:
-            a = a * np.asarray(merged["weight"], dtype=np.float64)
-        alpha = merged.get("alpha")
-        if alpha is not None:
-            a = a * (float(alpha) if np.ndim(alpha) == 0 else np.asarray(alpha, dtype=np.float64))
-        return cls(a, s * (counts > 0), merged, n_classes)
-
-    def __call__(self, z: Any) -> tuple[Any, Any]:
-        with np.errstate(divide="ignore"):  # as crossent's log_of_zero_is_inf
-            loss, g = _from_logits(z, self.a, self.zl_weight, self.gamma, self.epsilon, self.z_loss,
-                                   self.softcap, self.priors, self.tau, self.n_classes, True, self.xp)
-        return self.xp.sum(loss), g
 
 
 def _sample_weight(sample_weight: Any, n_samples: int) -> Any:

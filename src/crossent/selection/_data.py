@@ -111,17 +111,6 @@ def read_table(path: str | Path, target: str, *, one_hot: bool = False, drop_na:
                    notes=notes)
 
 
-def check_folds(y: np.ndarray, class_names: list[str], cv: int) -> None:
-    """Every class has at least ``cv`` samples, so stratified folds can each hold it."""
-    if y.ndim != 1:
-        return
-    counts = np.bincount(y, minlength=len(class_names))
-    small = int(np.argmin(counts))
-    if counts[small] < cv:
-        raise ValueError(f"class {class_names[small]!r} has {counts[small]} sample(s), fewer than the {cv} folds; "
-                         f"use fewer folds (--cv) or more data")
-
-
 def _read_csv(path: Path) -> dict[str, list[Any]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(65536)
