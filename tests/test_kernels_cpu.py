@@ -82,6 +82,10 @@ SOFTMAX = {
     "poly1_smoothed": (crossent.poly1_cross_entropy, {"epsilon": 1.0, "label_smoothing": 0.1}),
     "logit_adjusted": (crossent.logit_adjusted_cross_entropy, {"priors": "per-class", "tau": 0.8,
                                                                "z_loss": 1e-3, "logit_softcap": 4.0}),
+    # the vectorized float32 kernel with every option it takes (no soft-cap, γ = ε = 0)
+    "logit_adjusted_smoothed": (crossent.logit_adjusted_cross_entropy, {
+        "priors": "per-class", "tau": 1.2, "label_smoothing": 0.1, "weight": "per-class", "z_loss": 1e-3,
+        "ignore_index": -100, "sample_weight": "per-sample"}),
 }
 
 
@@ -127,6 +131,59 @@ def test_softmax_kernel_extreme_logits(monkeypatch: pytest.MonkeyPatch, case: st
     z, labels, options = softmax_case(rng, 31, 9, dtype, options)
     z = (rng.choice([-1e4, 0.0, 1e4], size=z.shape) + z).astype(dtype)  # confident, right and wrong
     compare(monkeypatch, loss, z, labels, dtype, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["plain", "combined", "logit_adjusted_smoothed", "focal"])
+def test_softmax_kernel_nonfinite_logits(monkeypatch: pytest.MonkeyPatch, case: str, dtype: Any) -> None:
+    # -inf logits (masked classes) keep the fast path; a row with +inf, NaN or only -inf goes to
+    # the float64 kernel (fallback rows), and every row matches the generic path, NaN for NaN.
+    loss, options = SOFTMAX[case]
+    rng = np.random.default_rng(len(case) + 7)
+    z, labels, options = softmax_case(rng, 12, 10, dtype, options)
+    labels[labels < 0] = 1  # (ignore_index rows stay ignored elsewhere; here every row counts)
+    z[:, 5:] = -np.inf  # half the classes masked
+    labels = labels % 5
+    if case != "focal":  # (focal's gradient at a +inf logit is inf - inf on one path, 0·inf on the other)
+        z[3, 2] = np.inf
+    z[4, 0] = np.nan
+    z[5, :] = -np.inf
+    z[6, labels[6]] = -np.inf  # the label itself masked: an infinite loss
+    with np.errstate(invalid="ignore"):  # the generic path's inf - inf on rows 3 to 5
+        compare(monkeypatch, loss, z, labels, dtype, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("softcap", [None, 3.0])
+def test_gradient_in_place_and_into_out(dtype: Any, softcap: float | None) -> None:
+    # float32 without soft-cap: the vectorized kernel; float64 or soft-cap: the float64 kernel,
+    # which cannot work in place and copies; row 2 (+inf logit) falls back from the first to the second
+    rng = np.random.default_rng(11)
+    z = rng.normal(scale=4.0, size=(37, 513)).astype(dtype)
+    z[2, 7] = np.inf
+    labels = rng.integers(0, 513, size=37)
+    labels[::5] = -100
+    bias = np.log(rng.dirichlet(np.ones(513)))
+    options = dict(ignore_index=-100, smoothing=0.1, gamma=0.0, epsilon=0.0, z_loss=1e-3, softcap=softcap,
+                   grad=True, divisor=7.0)
+    weights = (rng.uniform(size=37), rng.uniform(0.5, 2.0, size=513), None, bias)
+    with np.errstate(invalid="ignore"):
+        loss, grad = _cpu.softmax_cross_entropy(z, labels, *weights, **options)
+        out = np.full_like(z, np.nan)
+        loss_out, grad_out = _cpu.softmax_cross_entropy(z, labels, *weights, **options, out=out)
+        assert grad_out is out
+        work = z.copy()
+        loss_in_place, grad_in_place = _cpu.softmax_cross_entropy(work, labels, *weights, **options, out=work)
+    assert grad_in_place is work
+    np.testing.assert_array_equal(loss_out, loss)
+    np.testing.assert_array_equal(loss_in_place, loss)
+    np.testing.assert_array_equal(grad_out, grad)
+    np.testing.assert_array_equal(grad_in_place, grad)
+    with pytest.raises(ValueError, match="out must be"):
+        _cpu.softmax_cross_entropy(z, labels, *weights, **options, out=np.empty((37, 512), dtype))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        strided = np.asfortranarray(z)
+        _cpu.softmax_cross_entropy(strided, labels, *weights, **options, out=strided)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

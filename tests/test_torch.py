@@ -147,6 +147,34 @@ def test_state_dict_round_trip() -> None:
 # --- linear_cross_entropy -------------------------------------------------------------------------
 
 
+@pytest.fixture(params=["generic", "numba"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which per-chunk loss linear_cross_entropy runs: the generic one (value_and_grad) or the
+    Numba kernel writing the gradient over the chunk's logits (at any size here)."""
+    try:
+        from crossent.kernels import _cpu
+    except ImportError:
+        if request.param == "numba":
+            pytest.skip("numba is not installed")
+        return request.param
+    monkeypatch.setattr(_cpu, "ENABLED", request.param == "numba")
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)
+    return request.param
+
+
+def _generic(call: Any) -> Any:
+    """call() with the Numba kernels off: the naive reference stays the generic path."""
+    try:
+        from crossent.kernels import _cpu
+    except ImportError:
+        return call()
+    enabled, _cpu.ENABLED = _cpu.ENABLED, False
+    try:
+        return call()
+    finally:
+        _cpu.ENABLED = enabled
+
+
 def _problem(n: int | tuple[int, ...], h: int, v: int, dtype: Any = torch.float64, *, ignore: int | None = None,
              seed: int = 0) -> tuple[Any, Any, Any, Any]:
     g = torch.Generator().manual_seed(seed)
@@ -169,14 +197,14 @@ def _both(hidden: Any, weight: Any, bias: Any, target: Any, *, upcast: bool = Fa
     naive_options = {("weight" if k == "class_weight" else k): v for k, v in options.items() if k != "chunk_size"}
     h, w, b = ((t.detach().float().requires_grad_() for t in (hidden, weight, bias)) if upcast
                else (hidden, weight, bias))
-    naive = crossent.cross_entropy(h @ w.T + b, target, **naive_options)
+    naive = _generic(lambda: crossent.cross_entropy(h @ w.T + b, target, **naive_options))
     assert chunked.shape == naive.shape and chunked.dtype == naive.dtype
     g = torch.Generator().manual_seed(1)  # a grad_output other than 1 checks backward's scaling
     seed = torch.rand(naive.shape, generator=g, dtype=naive.dtype) + 0.5
     if reduction == "none":
         seed = torch.where(torch.arange(seed.numel()).reshape(seed.shape) % 3 == 0, 0.0, seed)
     out = [chunked.detach(), *torch.autograd.grad(chunked, (hidden, weight, bias), seed)]
-    ref = [naive.detach(), *torch.autograd.grad(naive, (h, w, b), seed)]
+    ref = [naive.detach(), *_generic(lambda: torch.autograd.grad(naive, (h, w, b), seed))]
     return out, ref
 
 
@@ -195,7 +223,7 @@ RICH = {"ignore_index": -100, "label_smoothing": 0.1, "z_loss": 1e-3, "logit_sof
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize(("n", "h", "v", "chunk"), SHAPES)
 def test_linear_cross_entropy_equals_naive_across_shapes(n: Any, h: int, v: int, chunk: int | None,
-                                                         reduction: str) -> None:
+                                                         reduction: str, path: str) -> None:
     hidden, weight, bias, target = _problem(n, h, v, ignore=-100)
     out, ref = _both(hidden, weight, bias, target, chunk_size=chunk, reduction=reduction, **RICH)
     for got, want in zip(out, ref, strict=True):
@@ -213,14 +241,14 @@ def test_linear_cross_entropy_equals_naive_across_shapes(n: Any, h: int, v: int,
     {"class_weight": torch.tensor([0.5, 1.0, 2.0, 1.5, 0.0, 3.0, 1.0], dtype=torch.float64), "ignore_index": 1,
      "label_smoothing": 0.1, "sample_weight": torch.rand(10, dtype=torch.float64), "base": 2},
 ], ids=["plain", "ignore", "smoothing", "z_loss", "softcap", "class_weight", "everything"])
-def test_linear_cross_entropy_equals_naive_for_each_option(options: dict[str, Any], reduction: str) -> None:
+def test_linear_cross_entropy_equals_naive_for_each_option(options: dict[str, Any], reduction: str, path: str) -> None:
     hidden, weight, bias, target = _problem(10, 8, 7)
     out, ref = _both(hidden, weight, bias, target, chunk_size=3, reduction=reduction, **options)
     for got, want in zip(out, ref, strict=True):
         assert_close(got, want)
 
 
-def test_linear_cross_entropy_every_row_ignored_is_zero_with_zero_gradient() -> None:
+def test_linear_cross_entropy_every_row_ignored_is_zero_with_zero_gradient(path: str) -> None:
     hidden, weight, bias, _ = _problem(6, 4, 5)
     target = torch.full((6,), -1)
     out, ref = _both(hidden, weight, bias, target, ignore_index=-1, label_smoothing=0.1, z_loss=0.1, chunk_size=4)
@@ -229,18 +257,35 @@ def test_linear_cross_entropy_every_row_ignored_is_zero_with_zero_gradient() -> 
         assert_close(got, want)
 
 
-def test_linear_cross_entropy_without_bias_and_frozen_weight() -> None:
+def test_linear_cross_entropy_without_bias_and_frozen_weight(path: str) -> None:
     hidden, weight, _, target = _problem(7, 5, 6)
     loss = ct.linear_cross_entropy(hidden, weight.detach(), target, chunk_size=2)
     (g,) = torch.autograd.grad(loss, hidden)
-    naive = crossent.cross_entropy(hidden @ weight.detach().T, target)
+    naive = _generic(lambda: crossent.cross_entropy(hidden @ weight.detach().T, target))
     assert_close(loss.detach(), naive.detach())
-    assert_close(g, torch.autograd.grad(naive, hidden)[0])
+    assert_close(g, _generic(lambda: torch.autograd.grad(naive, hidden)[0]))
     with torch.no_grad():  # no gradient wanted: value only
         assert_close(ct.linear_cross_entropy(hidden, weight, target, chunk_size=2), naive.detach())
 
 
-def test_linear_cross_entropy_float32() -> None:
+def test_linear_cross_entropy_kernel_writes_the_gradient_over_the_logits(monkeypatch: pytest.MonkeyPatch) -> None:
+    _cpu = pytest.importorskip("crossent.kernels._cpu")
+    monkeypatch.setattr(_cpu, "ENABLED", True)
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)
+    in_place: list[bool] = []
+    original = _cpu.softmax_cross_entropy
+
+    def spy(z: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
+        in_place.append(out is z)
+        return original(z, *args, out=out, **kwargs)
+
+    monkeypatch.setattr(_cpu, "softmax_cross_entropy", spy)
+    hidden, weight, bias, target = _problem(10, 8, 7, torch.float32)
+    ct.linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=4).backward()
+    assert in_place == [True, True, True]
+
+
+def test_linear_cross_entropy_float32(path: str) -> None:
     hidden, weight, bias, target = _problem(33, 16, 50, torch.float32, ignore=-100)
     out, ref = _both(hidden, weight, bias, target, chunk_size=8, ignore_index=-100, label_smoothing=0.1)
     for got, want in zip(out, ref, strict=True):
@@ -249,7 +294,7 @@ def test_linear_cross_entropy_float32() -> None:
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
-def test_linear_cross_entropy_half_computes_in_float32(dtype: Any) -> None:
+def test_linear_cross_entropy_half_computes_in_float32(dtype: Any, path: str) -> None:
     hidden, weight, bias, target = _problem(33, 16, 50, dtype, ignore=-100)
     out, ref = _both(hidden, weight, bias, target, upcast=True, chunk_size=8, ignore_index=-100, z_loss=1e-3)
     # The loss is float32 and agrees with float32 from the same values to float32 tolerance;

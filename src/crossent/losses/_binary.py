@@ -20,13 +20,13 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from crossent import _checks
-from crossent._xp import Array, device
+from crossent._xp import Array, device, namespace
 from crossent.activations import _log_sigmoid
-from crossent.kernels import numba_kernels
+from crossent.kernels import delegate, kernel_takes, numba_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
-from crossent.losses._reduce import reduce
+from crossent.losses._reduce import kernel_divisor, reduce, reduce_total
 
 __all__ = ["asymmetric_loss", "binary_cross_entropy", "binary_focal_loss"]
 
@@ -34,8 +34,16 @@ __all__ = ["asymmetric_loss", "binary_cross_entropy", "binary_focal_loss"]
 class _Binary(NamedTuple):
     x: Array  # logits or probabilities, compute dtype
     y: Array  # targets in [0, 1], compute dtype
-    s: Array  # sample weights broadcast to x's shape
+    weights: Array | None  # sample weights broadcast to x's shape, None if not given
     dtype: Any  # the prediction's own dtype, for the gradient
+
+    @property
+    def s(self) -> Array:
+        """The sample weights broadcast to x's shape, ones where none were given."""
+        if self.weights is not None:
+            return self.weights
+        xp = namespace(self.x)
+        return xp.ones(self.x.shape, dtype=self.x.dtype, device=device(self.x))
 
 
 def _binary_inputs(prediction: Any, target: Any, sample_weight: Any, from_logits: bool,
@@ -46,12 +54,12 @@ def _binary_inputs(prediction: Any, target: Any, sample_weight: Any, from_logits
     if tuple(t.shape) != tuple(x.shape):
         raise ValueError(f"target of shape {tuple(t.shape)} does not match prediction of shape "
                          f"{tuple(x.shape)}; binary losses are element-wise")
-    y = xp.astype(t, x.dtype)
+    y = xp.astype(t, x.dtype, copy=False)
     _checks.in_unit_interval("target", y, xp)
     if not from_logits:
         _checks.in_unit_interval("prediction", x, xp)
-    s = (xp.ones(x.shape, dtype=x.dtype, device=device(x)) if sample_weight is None else
-         _inputs.weights("sample_weight", sample_weight, xp, x, tuple(x.shape), "the element-wise loss"))
+    s = None if sample_weight is None else _inputs.weights(
+        "sample_weight", sample_weight, xp, x, tuple(x.shape), "the element-wise loss")
     return _Binary(x, y, s, pred.dtype)
 
 
@@ -67,13 +75,13 @@ def _sigmoid_loss(
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
     shape = tuple(b.x.shape)
     cpu = numba_kernels(b.x)
-    if cpu is not None and from_logits and gamma == 0 and alpha is None:
+    if cpu is not None and from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight):
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
         w_pos = None if pos_weight is None else _inputs.weights("pos_weight", pos_weight, xp, b.x, shape,
                                                                 "the prediction")
-        loss, g = cpu.sigmoid_cross_entropy(b.x, b.y, None if sample_weight is None else b.s, w_pos,
-                                            smoothing=smoothing, grad=grad)
-        value, g = reduce(loss, g, b.s, reduction, log_base, xp)
+        options = dict(weights=b.weights, pos_weight=w_pos, smoothing=smoothing, reduction=reduction,
+                       log_base=log_base)
+        value, g = delegate(_sigmoid_kernel, cpu, b.x, b.y, options, grad=grad, per_row=False, xp=xp)
         return value, None if g is None else xp.astype(g, b.dtype, copy=False)  # g is the kernel's own
     y = b.y if smoothing == 0 else b.y * (1 - smoothing) + smoothing / 2
     c_pos = y if pos_weight is None else y * _inputs.weights(
@@ -99,7 +107,8 @@ def _sigmoid_loss(
         a = _binary_alpha(alpha, xp, b.x, shape)
         alpha_t = a * y + (1 - a) * (1 - y)
         loss = alpha_t * loss
-    loss = b.s * loss
+    s = b.s
+    loss = s * loss
     g = None
     if grad:
         if from_logits:
@@ -115,11 +124,29 @@ def _sigmoid_loss(
             g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * finite_ce
         if alpha_t is not None:
             g = alpha_t * g
-        g = b.s * g
+        g = s * g
         if not from_logits:
             g = clipped.mask(g)
-    value, g = reduce(loss, g, b.s, reduction, log_base, xp)
+    value, g = reduce(loss, g, s, reduction, log_base, xp)
     return value, None if g is None else xp.astype(g, b.dtype)
+
+
+def _sigmoid_kernel(cpu: Any, x: Array, y: Array, *, weights: Array | None, pos_weight: Array | None,
+                    smoothing: float, reduction: str, log_base: float | None, grad: bool,
+                    xp: Any) -> tuple[Array, Array | None]:
+    """_sigmoid_loss from logits by the CPU kernel, on validated NumPy inputs: (value, gradient or
+    None). The kernel divides the gradient by the reduction's divisor in its own pass and, unless
+    the reduction is "none", sums the losses instead of storing them."""
+    weight_total = x.size if weights is None else float(xp.sum(weights, dtype=xp.float64))
+    divisor = kernel_divisor(weight_total, reduction, log_base)
+    loss, total, g = cpu.sigmoid_cross_entropy(
+        x, y, weights, pos_weight, smoothing=smoothing, grad=grad and divisor is not None,
+        divisor=divisor or 1.0, elementwise=reduction == "none")
+    if grad and g is None:  # a mean over no weight: the gradient is 0
+        g = xp.zeros_like(x)
+    if loss is not None:
+        return reduce(loss, None, xp.ones_like(x) if weights is None else weights, reduction, log_base, xp)[0], g
+    return xp.asarray(reduce_total(total, weight_total, reduction, log_base), dtype=x.dtype), g
 
 
 def _binary_alpha(alpha: Any, xp: Any, like: Array, shape: tuple[int, ...]) -> Any:
@@ -164,7 +191,8 @@ def _asymmetric_loss(
         log_qm = xp.log(q_m)  # q_m ≥ m > 0
     loss_pos = -power(q, gamma_pos, xp) * log_p
     loss_neg = -power(p_m, gamma_neg, xp) * log_qm
-    loss = b.s * (y * loss_pos + (1 - y) * loss_neg)
+    s = b.s
+    loss = s * (y * loss_pos + (1 - y) * loss_neg)
     g = None
     if grad:
         if from_logits:
@@ -184,10 +212,10 @@ def _asymmetric_loss(
             if gamma_neg:
                 g_neg = g_neg - power_minus_one(p_m, gamma_neg, xp) * log_qm
             g_neg = xp.where(p > m, g_neg, xp.zeros_like(p))
-        g = b.s * (y * g_pos + (1 - y) * g_neg)
+        g = s * (y * g_pos + (1 - y) * g_neg)
         if not from_logits:
             g = clipped.mask(g)
-    value, g = reduce(loss, g, b.s, reduction, log_base, xp)
+    value, g = reduce(loss, g, s, reduction, log_base, xp)
     return value, None if g is None else xp.astype(g, b.dtype)
 
 

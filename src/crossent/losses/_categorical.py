@@ -27,11 +27,11 @@ from typing import Any
 from crossent import _checks
 from crossent._xp import Array, device, normalize_axis
 from crossent.activations import _log_softmax
-from crossent.kernels import numba_kernels
+from crossent.kernels import delegate, kernel_takes, numba_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_reciprocal
-from crossent.losses._reduce import reduce
+from crossent.losses._reduce import kernel_divisor, reduce
 
 __all__ = [
     "categorical_cross_entropy",
@@ -75,14 +75,15 @@ def _softmax_loss(
     # Targets become dense y (class axis last), zero rows for ignored samples.
     t = _inputs.target(target, xp, like=x)
     cpu = numba_kernels(x)
-    if (cpu is not None and x.size and _inputs.integer_labels(t, xp) and tuple(t.shape) == batch
-            and target_kind != "dense" and (from_logits or gamma == epsilon == 0)):
+    if (cpu is not None and 0 not in tuple(x.shape) and _inputs.integer_labels(t, xp) and tuple(t.shape) == batch
+            and target_kind != "dense" and (from_logits or gamma == epsilon == 0)
+            and kernel_takes(weight, sample_weight, alpha, priors)):
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
-        loss, g, per_sample_weight = _softmax_kernel(
-            cpu, x, t, weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma,
-            alpha=alpha, epsilon=epsilon, z_loss=z_loss, softcap=softcap, priors=priors, tau=tau,
-            from_logits=from_logits, eps=eps, sample_weight=sample_weight, grad=grad, xp=xp)
-        value, g = reduce(loss, g, per_sample_weight, reduction, log_base, xp)
+        options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma, alpha=alpha,
+                       epsilon=epsilon, z_loss=z_loss, softcap=softcap, priors=priors, tau=tau,
+                       from_logits=from_logits, eps=eps, sample_weight=sample_weight, reduction=reduction,
+                       log_base=log_base)
+        value, g = delegate(_softmax_kernel, cpu, x, t, options, grad=grad, per_row=reduction == "none", xp=xp)
         return value, None if g is None else xp.astype(xp.moveaxis(g, -1, axis), pred.dtype, copy=False)
     invalid = None
     if _inputs.integer_labels(t, xp):
@@ -153,10 +154,11 @@ def _softmax_loss(
 def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: int | None,
                     smoothing: float, gamma: float, alpha: Any, epsilon: float, z_loss: float,
                     softcap: float | None, priors: Any, tau: float, from_logits: bool,
-                    eps: float | None, sample_weight: Any, grad: bool,
-                    xp: Any) -> tuple[Array, Array | None, Array]:
+                    eps: float | None, sample_weight: Any, reduction: str, log_base: float | None,
+                    grad: bool, xp: Any) -> tuple[Array, Array | None]:
     """_softmax_loss of integer labels by the CPU kernel: the generic path's checks in its order,
-    then (per-sample losses, gradient or None, per-sample weights) without dense targets."""
+    then (value, gradient or None) without dense targets. The kernel divides the gradient by the
+    reduction's divisor in its own pass; the value is reduced here, as on the generic path."""
     num_classes, batch = x.shape[-1], tuple(x.shape[:-1])
     _checks.labels_in_range(t, num_classes, ignore_index, xp)
     s = None if sample_weight is None else _inputs.weights(
@@ -167,18 +169,26 @@ def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: 
         _checks.nonnegative("weight", class_weight, xp)
     scale = None if alpha is None else _alpha(alpha, xp, x, num_classes)  # a number or [C]
     rows, labels = xp.reshape(x, (-1, num_classes)), xp.reshape(t, (-1,))
+    per_sample_weight = cpu.row_weights(labels, s, class_weight, ignore_index)
+    divisor = kernel_divisor(float(xp.sum(per_sample_weight)), reduction, log_base)
+    want_grad = grad and divisor is not None  # None: a mean over no weight, whose gradient is 0
     if from_logits:
         bias = None if priors is None else tau * xp.log(_priors(priors, xp, x, num_classes))
-        loss, g, w = cpu.softmax_cross_entropy(
+        loss, g = cpu.softmax_cross_entropy(
             rows, labels, s, class_weight, scale, bias, ignore_index=ignore_index, smoothing=smoothing,
-            gamma=gamma, epsilon=epsilon, z_loss=z_loss, softcap=softcap, grad=grad)
+            gamma=gamma, epsilon=epsilon, z_loss=z_loss, softcap=softcap, grad=want_grad,
+            divisor=divisor or 1.0)
     else:
-        _checks.in_unit_interval("prediction", x, xp)
-        _checks.rows_sum_to_one("prediction", x, xp, hint=" (from_logits=False takes probabilities)")
-        loss, g, w = cpu.log_loss(rows, labels, s, class_weight, scale, ignore_index=ignore_index,
-                                  smoothing=smoothing, eps=eps, grad=grad)
-    return (xp.reshape(loss, batch), None if g is None else xp.reshape(g, x.shape),
-            xp.astype(xp.reshape(w, batch), x.dtype))
+        if not cpu.probabilities_valid(rows, _checks.PROBABILITY_SUM_TOLERANCE):
+            _checks.in_unit_interval("prediction", x, xp)  # raise with the generic path's message
+            _checks.rows_sum_to_one("prediction", x, xp, hint=" (from_logits=False takes probabilities)")
+        loss, g = cpu.log_loss(rows, labels, s, class_weight, scale, ignore_index=ignore_index,
+                               smoothing=smoothing, eps=eps, grad=want_grad, divisor=divisor or 1.0)
+    if grad and g is None:
+        g = xp.zeros_like(rows)
+    value, _ = reduce(xp.astype(xp.reshape(loss, batch), x.dtype), None,
+                      xp.astype(xp.reshape(per_sample_weight, batch), x.dtype), reduction, log_base, xp)
+    return value, None if g is None else xp.reshape(g, x.shape)
 
 
 def _alpha(alpha: Any, xp: Any, like: Array, num_classes: int) -> Any:
@@ -205,15 +215,16 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     term = -log_p if gamma == 0 else -power(q, gamma, xp) * log_p
     if epsilon:
         term = term + epsilon * q
-    loss = xp.sum(a * term, axis=-1)
+    # a class with a = 0 adds nothing, even where its logit is -inf (a masked class: log p = -inf)
+    loss = xp.sum(xp.where(a != 0, a * term, xp.zeros_like(term)), axis=-1)
     if z_loss:
         loss = loss + z_loss * zl_weight * lse[..., 0] ** 2
     if not grad:
         return loss, None
 
     h = -a if gamma == 0 else -a * power(q, gamma, xp)
-    if gamma:
-        h = h + a * p * power_minus_one(q, gamma, xp) * log_p
+    if gamma:  # p log p -> 0 as p -> 0 (a -inf logit)
+        h = h + a * power_minus_one(q, gamma, xp) * xp.where(p > 0, p * log_p, xp.zeros_like(p))
     if epsilon:
         h = h - epsilon * a * p
     g = h - p * xp.sum(h, axis=-1, keepdims=True)

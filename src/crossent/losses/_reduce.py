@@ -32,3 +32,27 @@ def reduce(loss: Array, grad: Array | None, weight: Array, reduction: str,
         value = value / log_base
         grad = None if grad is None else grad / log_base
     return value, grad
+
+
+# Kernels (kernels/_cpu.py) apply the reduction inside their one pass over the gradient. These give
+# the numbers they need, by the same rule as reduce(); NumPy scalars only (kernels see concrete
+# arrays). tests/test_kernels_cpu.py holds the two to each other.
+
+def kernel_divisor(weight_total: float, reduction: str, log_base: float | None) -> float | None:
+    """The number a kernel divides each per-sample gradient by to give reduce()'s gradient:
+    ln(base) (1 without ``base``), times Σw for "mean"; None for a "mean" with Σw ≤ 0 (or NaN),
+    whose gradient is zero."""
+    divisor = 1.0 if log_base is None else float(log_base)
+    if reduction == "mean":
+        if not weight_total > 0:
+            return None
+        divisor *= weight_total
+    return divisor
+
+
+def reduce_total(total: float, weight_total: float, reduction: str, log_base: float | None) -> float:
+    """reduce()'s "sum" or "mean" value from Σ loss and Σw, computed by a kernel."""
+    value = total
+    if reduction == "mean":
+        value = total / weight_total if weight_total > 0 else 0.0
+    return value if log_base is None else value / log_base

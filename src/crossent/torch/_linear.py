@@ -22,12 +22,14 @@ the rows before the first chunk, on the tensors' device, and each chunk's G is d
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import torch
 
 from crossent import _checks
 from crossent._xp import namespace
+from crossent.kernels import numba_kernels
 from crossent.losses import cross_entropy, value_and_grad
 
 __all__ = ["CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy"]
@@ -220,7 +222,8 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
             row_scale: torch.Tensor | None = None,
             ) -> tuple[torch.Tensor, tuple[torch.Tensor | None, ...]]:
     """The per-row losses [N], and the gradients (hidden, weight, bias) of their sum — divided by
-    ``divide_by`` (0 where it is 0), rows scaled by ``row_scale`` — where ``needs`` asks."""
+    ``divide_by`` (0 where it is 0), rows scaled by ``row_scale`` — where ``needs`` asks. With
+    ``row_scale`` (the backward pass of reduction="none") only the gradients are meant."""
     compute = _compute_dtype(hidden, weight, bias)
     w = weight.to(compute)  # no copy for float32 and float64 weights
     b = None if bias is None else bias.to(compute)
@@ -236,6 +239,7 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         "weight": class_weight if options.has_class_weight else None, "ignore_index": options.ignore_index,
         "label_smoothing": options.label_smoothing, "z_loss": options.z_loss,
         "logit_softcap": options.logit_softcap, "base": options.base, "reduction": "none"}
+    cpu = None
     for start in range(0, n, options.chunk_size):
         stop = min(start + options.chunk_size, n)
         h = hidden[start:stop].to(compute)
@@ -246,13 +250,17 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         if not any(needs):
             rows[start:stop] = cross_entropy(logits, y, **kwargs)
             continue
-        value, g = value_and_grad(cross_entropy, logits, y, **kwargs)
-        rows[start:stop] = value
-        del logits, value
-        if divide_by is not None:
-            g = torch.where(positive, g / safe, torch.zeros_like(g))
-        if row_scale is not None:
-            g = g * row_scale[start:stop, None].to(compute)
+        cpu = cpu or numba_kernels(logits)
+        if cpu is not None:  # the fused CPU kernel, writing the gradient over the chunk's logits
+            rows[start:stop], g = _kernel_chunk(cpu, logits, y, kwargs, options, divide_by, row_scale, start, stop)
+        else:
+            value, g = value_and_grad(cross_entropy, logits, y, **kwargs)
+            rows[start:stop] = value
+            del logits, value
+            if divide_by is not None:
+                g = torch.where(positive, g / safe, torch.zeros_like(g))
+            if row_scale is not None:
+                g = g * row_scale[start:stop, None].to(compute)
         if grad_hidden is not None:
             torch.mm(g, w, out=grad_hidden[start:stop])
         if grad_weight is not None:
@@ -261,3 +269,34 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
             grad_bias += g.sum(0)
     return rows, (grad_hidden, grad_weight, grad_bias)
 
+
+def _kernel_chunk(cpu: Any, logits: torch.Tensor, labels: torch.Tensor, kwargs: dict[str, Any],
+                  options: _Options, divide_by: torch.Tensor | None, row_scale: torch.Tensor | None,
+                  start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(per-row losses, gradient) of one chunk by the Numba kernel (``kernels._cpu``), the gradient
+    written over the logits (they are not needed after it): no other chunk-sized buffer. The
+    gradient is of Σ rows, divided by ``divide_by`` and each row scaled by ``row_scale``; both go
+    into the kernel (a row scale is a sample weight: every term of a row's loss is proportional
+    to it)."""
+    z = logits.detach().numpy()
+    sample_weight = kwargs.get("sample_weight")
+    s = None if sample_weight is None else sample_weight.detach().numpy()
+    if row_scale is not None:
+        scale = row_scale[start:stop].detach().to(logits.dtype).numpy()
+        s = scale if s is None else s * scale
+    class_weight = kwargs["weight"]
+    log_base = None if options.base is None else math.log(options.base)
+    divisor = 1.0 if log_base is None else log_base
+    zero = False
+    if divide_by is not None:
+        total = float(divide_by)
+        zero = not total > 0
+        divisor = divisor * total if not zero else divisor
+    loss, _ = cpu.softmax_cross_entropy(
+        z, labels.numpy(), s, None if class_weight is None else class_weight.detach().numpy(), None, None,
+        ignore_index=options.ignore_index, smoothing=options.label_smoothing, gamma=0.0, epsilon=0.0,
+        z_loss=options.z_loss, softcap=options.logit_softcap, grad=True, divisor=divisor, out=z)
+    if zero:  # a mean over no weight: the gradient is 0
+        logits.zero_()
+    rows = torch.from_numpy(loss).to(logits.dtype)  # (scaled by row_scale: only its gradient is used)
+    return rows if log_base is None else rows / log_base, logits

@@ -1,0 +1,378 @@
+"""Numba kernels for the softmax family of integer labels, from logits and from probabilities.
+
+Each computes, for every row, the weighted loss and its gradient divided by ``divisor`` (the mean's
+Σ weights, times ln(base) for a log base), so that no second pass reduces the gradient. Rows run in
+parallel (``prange``); a row is read from memory once (its later passes hit the cache: a row of 32k
+float32 logits is 128 KiB) and its gradient written once.
+
+- :func:`softmax_rows_float32`, the hot path: cross-entropy from float32 logits with weights,
+  ignore_index, label smoothing, z-loss and logit adjustment, in float32 arithmetic that LLVM
+  vectorizes (``_numba_math``: exp without libm, the row maximum as an integer reduction), per-row
+  sums added in float32 lanes, per-row scalars in float64. Rows with an infinite or NaN logit are
+  handed back to :func:`softmax_rows`.
+- :func:`softmax_rows`, every option (focal γ, Poly-1 ε, soft-cap as well) and float64 logits:
+  float64 element arithmetic with libm's exp and log, no fastmath (inf and NaN propagate exactly
+  as on the generic path).
+- :func:`log_loss_rows`: the log loss of probabilities, reading only the classes with a nonzero
+  target (one element per row without smoothing); :func:`probability_rows_valid` checks the
+  probabilities in one fused read.
+
+``error_model="numpy"`` makes 1/0 = inf, as in NumPy, instead of raising ZeroDivisionError.
+``cache=True`` keeps the compiled code on disk (``__pycache__`` next to this file, or
+``NUMBA_CACHE_DIR``), so that a command-line run compiles nothing after the first.
+``fastmath`` is limited to reassociation and contraction (``reassoc``, ``nsz``, ``arcp``,
+``contract``): sums may be split into vector lanes, but inf and NaN keep their meaning.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from crossent.kernels._numba_math import MIN_ORDERED, exp_nonpositive, ordered, unordered
+
+__all__ = ["log_loss_rows", "probability_rows_valid", "softmax_rows", "softmax_rows_float32"]
+
+_FAST = {"reassoc", "nsz", "arcp", "contract"}
+_fast = njit(cache=True, inline="always", fastmath=_FAST)
+_inline = njit(cache=True, error_model="numpy", inline="always")
+_ZERO = np.float32(0.0)
+
+
+@_inline
+def _power(q: float, gamma: float) -> float:
+    """q**γ for q in [0, 1], with 0**0 = 1 (losses._math.power)."""
+    if gamma == 0.0:
+        return 1.0
+    return q**gamma if q > 0.0 or gamma >= 1.0 else 0.0
+
+
+@_inline
+def _power_minus_one(q: float, gamma: float) -> float:
+    """γ q**(γ-1), 0 where q = 0 and γ < 1 (losses._math.power_minus_one)."""
+    if gamma == 0.0:
+        return 0.0
+    return gamma * q ** (gamma - 1.0) if q > 0.0 or gamma >= 1.0 else 0.0
+
+
+@_inline
+def _term(log_p: float, p: float, gamma: float, epsilon: float) -> float:
+    """The per-class term -(1-p)^γ log p + ε (1-p), whose a-weighted sum is the row's loss."""
+    q = 1.0 - p
+    return -_power(q, gamma) * log_p + epsilon * q
+
+
+@_inline
+def _h(a: float, log_p: float, p: float, gamma: float, epsilon: float) -> float:
+    """h = a p d/dp[term] = a [γ p (1-p)^{γ-1} log p - (1-p)^γ - ε p]."""
+    q = 1.0 - p
+    p_log_p = p * log_p if p > 0.0 else 0.0  # its limit at p = 0 (a -inf logit)
+    return a * (p_log_p * _power_minus_one(q, gamma) - _power(q, gamma) - epsilon * p)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def softmax_rows(
+    # inputs
+    z,  # [N, C] logits, float32 or float64, C-contiguous
+    labels,  # [N] int64, each in [0, C) or equal to ignore_index
+    sample_weight,  # [N] float64: s
+    class_scale,  # [C] float64: w·α, the numerator's class factor (α: focal alpha)
+    bias,  # [C] float64: τ log π added after soft-capping (logit adjustment), else zeros
+    # outputs
+    loss,  # [N] float64: the weighted per-sample losses ℓ
+    grad,  # [N, C] dℓ/dz / divisor, z's dtype; not touched unless want_grad
+    # options (label_smoothing ε_s, focal γ, Poly-1 ε, z-loss λ, soft-cap c: 0 is off)
+    ignore_index, smoothing, gamma, epsilon, z_loss, softcap, divisor, want_grad,
+):
+    # With u = cap(z) + b (cap(z) = c tanh(z/c)), p = softmax(u), LSE = log Σ exp(u), and
+    # a_c = s w_c α_c ỹ_c, ỹ = (1-ε_s)[c = y] + ε_s/C:
+    #     ℓ = Σ_c a_c [-(1-p_c)^γ log p_c + ε(1-p_c)] + λ s LSE²
+    # Writing each term as g(p_c) and h_c = a_c p_c g'(p_c)
+    #     h_c = a_c [γ p_c (1-p_c)^{γ-1} log p_c - (1-p_c)^γ - ε p_c],
+    # the softmax Jacobian dp_c/du_j = p_c([c = j] - p_j) gives
+    #     dℓ/du_j = h_j - p_j Σ_c h_c + 2 λ s LSE p_j     (dLSE/du_j = p_j),
+    # and du_j/dz_j = 1 - tanh²(z_j/c) under soft-capping. Σ_c h_c needs every p_c only for
+    # focal or Poly-1 with smoothing: for plain cross-entropy (γ = ε = 0) it is -Σ_c a_c, without
+    # smoothing it is h_y alone, and either is known before the gradient pass.
+    n, num_classes = z.shape
+    scale_sum = 0.0  # Σ_c w_c α_c, for -Σ_c a_c with smoothing
+    for c in range(num_classes):
+        scale_sum += class_scale[c]
+    for i in prange(n):
+        y = labels[i]
+        if y == ignore_index:  # a row that counts for nothing: ℓ = 0, gradient 0
+            loss[i] = 0.0
+            if want_grad:
+                for c in range(num_classes):
+                    grad[i, c] = 0.0
+            continue
+        s = sample_weight[i]
+        on = s * (1.0 - smoothing) * class_scale[y]  # a_y less its smoothing share
+        off = s * smoothing / num_classes  # a_c = off · w_c α_c (+ on for c = y)
+
+        # pass 1: the maximum of u (0 if it is ±inf, as activations._shift)
+        m = -math.inf
+        for c in range(num_classes):
+            u = float(z[i, c])
+            if softcap > 0.0:
+                u = softcap * math.tanh(u / softcap)
+            u += bias[c]
+            m = max(m, u)
+        if not math.isfinite(m):
+            m = 0.0
+        # pass 2: log Σ exp(u - m); log p = (u - m) - log_total, LSE = m + log_total. The gradient
+        # row keeps e = exp(u - m) for the last pass (p = e / total): one exp per logit.
+        total = 0.0
+        for c in range(num_classes):
+            u = float(z[i, c])
+            if softcap > 0.0:
+                u = softcap * math.tanh(u / softcap)
+            e = math.exp(u + bias[c] - m)
+            total += e
+            if want_grad:
+                grad[i, c] = e
+        log_total = math.log(total)
+        inv_total = 1.0 / total
+        lse = m + log_total
+
+        # the label's own term, and Σh where it has a closed form
+        u = float(z[i, y])
+        if softcap > 0.0:
+            u = softcap * math.tanh(u / softcap)
+        log_p_y = (u + bias[y] - m) - log_total
+        p_y = math.exp(log_p_y)
+        row_loss = on * _term(log_p_y, p_y, gamma, epsilon)
+        if gamma == 0.0 and epsilon == 0.0:
+            sum_h = -(on + off * scale_sum)
+        elif smoothing == 0.0:
+            sum_h = _h(on, log_p_y, p_y, gamma, epsilon)
+        else:  # pass 3 (focal or Poly-1 with smoothing only): Σ_c h_c
+            sum_h = 0.0
+            for c in range(num_classes):
+                u = float(z[i, c])
+                if softcap > 0.0:
+                    u = softcap * math.tanh(u / softcap)
+                log_p = (u + bias[c] - m) - log_total
+                p = grad[i, c] * inv_total if want_grad else math.exp(log_p)
+                a = off * class_scale[c] + (on if c == y else 0.0)
+                sum_h += _h(a, log_p, p, gamma, epsilon)
+
+        # last pass: the smoothing share of the loss, and the gradient, each class once
+        zl = 2.0 * z_loss * s * lse if z_loss != 0.0 else 0.0  # (lse may be inf)
+        if want_grad and smoothing == 0.0 and gamma == 0.0 and epsilon == 0.0 and softcap == 0.0:
+            # plain cross-entropy (z-loss, weights): dℓ/dz_c = p_c (zl - Σh) - a_y [c = y]
+            k = (zl - sum_h) * inv_total / divisor
+            for c in range(num_classes):
+                grad[i, c] *= k
+            grad[i, y] = grad[i, y] - on / divisor
+        elif want_grad or smoothing > 0.0:
+            for c in range(num_classes):
+                t = 0.0
+                u = float(z[i, c])
+                if softcap > 0.0:
+                    t = math.tanh(u / softcap)
+                    u = softcap * t
+                log_p = (u + bias[c] - m) - log_total
+                p = grad[i, c] * inv_total if want_grad else math.exp(log_p)
+                a_off = off * class_scale[c]
+                if a_off != 0.0:  # (a class with a = 0 adds nothing, even where log p = -inf)
+                    row_loss += a_off * _term(log_p, p, gamma, epsilon)
+                if want_grad:
+                    a = a_off + (on if c == y else 0.0)
+                    g = _h(a, log_p, p, gamma, epsilon) - p * sum_h + zl * p
+                    if softcap > 0.0:
+                        g *= 1.0 - t * t
+                    grad[i, c] = g / divisor
+        loss[i] = row_loss + z_loss * s * lse * lse if z_loss != 0.0 else row_loss
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def log_loss_rows(
+    # inputs
+    prob,  # [N, C] probabilities (validated: in [0, 1], rows summing to 1), C-contiguous
+    labels,  # [N] int64, each in [0, C) or equal to ignore_index
+    sample_weight,  # [N] float64: s
+    class_scale,  # [C] float64: w·α, the numerator's class factor
+    # outputs
+    loss,  # [N] float64: Σ_c a_c (-log p_c)
+    grad,  # [N, C] dℓ/dp / divisor = -a_c / p_c / divisor (0 where p was clipped), prob's dtype
+    # options
+    ignore_index, smoothing, eps, divisor, want_grad,  # eps: clip p to [eps, 1 - eps]; 0 is off
+):
+    # ℓ = -Σ_c a_c log p_c with a_c = s w_c α_c ỹ_c; classes with a_c = 0 add nothing (their
+    # log p is not taken: log 0 = -inf there is no loss); -log 0 = inf and -a/0 = -inf are kept.
+    n, num_classes = prob.shape
+    for i in prange(n):
+        y = labels[i]
+        if want_grad:
+            for c in range(num_classes):
+                grad[i, c] = 0.0
+        if y == ignore_index:
+            loss[i] = 0.0
+            continue
+        s = sample_weight[i]
+        on = s * (1.0 - smoothing) * class_scale[y]
+        off = s * smoothing / num_classes
+        row_loss = 0.0
+        first, stop = (0, num_classes) if smoothing > 0.0 else (y, y + 1)  # the classes with a ≠ 0
+        for c in range(first, stop):
+            a = off * class_scale[c] + (on if c == y else 0.0)
+            if a == 0.0:
+                continue
+            p = float(prob[i, c])
+            inside = eps == 0.0 or (eps <= p <= 1.0 - eps)
+            p = min(max(p, eps), 1.0 - eps) if eps > 0.0 else p
+            row_loss -= a * math.log(p)
+            if want_grad and inside:
+                grad[i, c] = -a / p / divisor
+        loss[i] = row_loss
+
+
+@_fast
+def _max_pass(row, bias):  # type: ignore[no-untyped-def]
+    """max_c (row[c] + bias[c]) (bias may be empty), through the int32 keys of ``ordered``."""
+    key = MIN_ORDERED
+    if bias.size:
+        for c in range(row.size):
+            key = max(key, ordered(row[c] + bias[c]))
+    else:
+        for c in range(row.size):
+            key = max(key, ordered(row[c]))
+    return unordered(key)
+
+
+@_fast
+def _exp_pass(source, out, bias, m):  # type: ignore[no-untyped-def]
+    """out[c] = exp(source[c] + bias[c] - m) (out may be source itself); returns Σ_c out[c]."""
+    total = _ZERO
+    if bias.size:
+        for c in range(source.size):
+            e = exp_nonpositive(source[c] + bias[c] - m)
+            out[c] = e
+            total += e
+    else:
+        for c in range(source.size):
+            e = exp_nonpositive(source[c] - m)
+            out[c] = e
+            total += e
+    return total
+
+
+@_fast
+def _sum_exp_pass(row, bias, m):  # type: ignore[no-untyped-def]
+    """Σ_c exp(row[c] + bias[c] - m), nothing stored."""
+    total = _ZERO
+    if bias.size:
+        for c in range(row.size):
+            total += exp_nonpositive(row[c] + bias[c] - m)
+    else:
+        for c in range(row.size):
+            total += exp_nonpositive(row[c] - m)
+    return total
+
+
+@_fast
+def _weighted_sum_pass(row, bias, scale, m):  # type: ignore[no-untyped-def]
+    """Σ_c scale[c] (row[c] + bias[c] - m), a class of scale 0 adding 0 even at a -inf logit."""
+    total = _ZERO
+    if bias.size:
+        for c in range(row.size):
+            total += scale[c] * (row[c] + bias[c] - m) if scale[c] != _ZERO else _ZERO
+    else:
+        for c in range(row.size):
+            total += scale[c] * (row[c] - m) if scale[c] != _ZERO else _ZERO
+    return total
+
+
+@njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
+def softmax_rows_float32(
+    # inputs
+    z,  # [N, C] float32 logits, C-contiguous
+    labels,  # [N] int64, each in [0, C) or equal to ignore_index
+    sample_weight,  # [N] float64: s
+    class_scale,  # [C] float64: w·α
+    class_scale32,  # [C] float32: the same, for the vectorized passes
+    bias,  # [C] float32: τ log π (logit adjustment), or empty
+    # outputs
+    loss,  # [N] float64: the weighted per-sample losses ℓ
+    grad,  # [N, C] float32: dℓ/dz / divisor, written if want_grad; may be z itself (in_place)
+    fallback,  # [N] bool: rows whose maximum is not finite, left for softmax_rows
+    # options
+    ignore_index, smoothing, z_loss, divisor, want_grad, in_place,
+):
+    # The cross-entropy with class and sample weights, label smoothing, z-loss and logit
+    # adjustment (γ = ε = 0, no soft-cap). With u = z + b, LSE = log Σ exp(u), p = softmax(u),
+    # a_c = s w_c α_c ỹ_c = on [c = y] + off w_c α_c (on = s (1 - ε_s) w_y α_y, off = s ε_s / C):
+    #     ℓ = Σ_c a_c (LSE - u_c) + λ s LSE²,    dℓ/du_c = (Σ_c a_c + 2 λ s LSE) p_c - a_c.
+    # Three passes over the row, the first from memory and the others from cache: the maximum m
+    # of u; e_c = exp(u_c - m) into the gradient row and their sum S; the gradient
+    # k e_c - off w_c α_c / divisor, k = (Σa + 2λ s LSE) / (S divisor), then -on / divisor at y.
+    n, num_classes = z.shape
+    scale_sum = 0.0  # Σ_c w_c α_c
+    for c in range(num_classes):
+        scale_sum += class_scale[c]
+    for i in prange(n):
+        fallback[i] = False
+        y = labels[i]
+        if y == ignore_index:
+            loss[i] = 0.0
+            if want_grad:
+                g = grad[i]
+                for c in range(num_classes):
+                    g[c] = _ZERO
+            continue
+        row = z[i]
+        m = _max_pass(row, bias)
+        if not math.isfinite(m):  # an inf or NaN logit: the careful path of softmax_rows
+            fallback[i] = True
+            continue
+        u_y = float(row[y]) + (float(bias[y]) if bias.size else 0.0)  # read before an in-place pass
+        s = sample_weight[i]
+        on = s * (1.0 - smoothing) * class_scale[y]
+        off = s * smoothing / num_classes
+        shifted = float(_weighted_sum_pass(row, bias, class_scale32, m)) if off != 0.0 else 0.0
+        if not want_grad:
+            total = float(_sum_exp_pass(row, bias, m))
+        elif in_place:
+            g = grad[i]
+            total = float(_exp_pass(g, g, bias, m))
+        else:
+            total = float(_exp_pass(row, grad[i], bias, m))
+        log_total = math.log(total)
+        lse = float(m) + log_total
+        # Σ_c a_c (LSE - u_c) = on (LSE - u_y) + off Σ_c w_c α_c (log S - (u_c - m))
+        loss[i] = (on * ((float(m) - u_y) + log_total) + off * (scale_sum * log_total - shifted)
+                   + z_loss * s * lse * lse)
+        if want_grad:
+            g = grad[i]
+            k = np.float32((on + off * scale_sum + 2.0 * z_loss * s * lse) / total / divisor)
+            if off != 0.0:
+                b = np.float32(off / divisor)
+                for c in range(num_classes):
+                    g[c] = g[c] * k - b * class_scale32[c]
+            else:
+                for c in range(num_classes):
+                    g[c] = g[c] * k
+            g[y] -= np.float32(on / divisor)
+
+
+@njit(parallel=True, cache=True, fastmath=_FAST)
+def probability_rows_valid(prob, tolerance):  # type: ignore[no-untyped-def]
+    """Whether every value of ``prob [N, C]`` lies in [0, 1] (NaN does not) and every row sums to 1
+    within ``tolerance``: the checks of ``_checks.in_unit_interval`` and ``rows_sum_to_one``,
+    fused into one read (the caller runs those checks for their message when this is False)."""
+    n, num_classes = prob.shape
+    bad_rows = 0
+    for i in prange(n):
+        row = prob[i]
+        total = 0.0
+        outside = 0
+        for c in range(num_classes):
+            v = row[c]
+            total += v
+            outside += 0 if (v >= 0.0 and v <= 1.0) else 1
+        if outside or not abs(total - 1.0) <= tolerance:
+            bad_rows += 1
+    return bad_rows == 0
