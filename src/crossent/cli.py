@@ -5,6 +5,7 @@ Subcommands:
     crossent eval PREDICTIONS --target COL (--probs COLS | --logits COLS)   score a file of predictions
     crossent plot loss-curve [--out FILE]    the texts' log loss against probability figure
     crossent loss KIND (--probs P ... | --logits Z ...) --target T ...   a loss from typed values
+    crossent bench [--cases ce,bce,logloss,linear] [--quick] [--json]   crossent against its peers, timed
 
 Heavy libraries (scikit-learn, SciPy, matplotlib) are imported inside the subcommands that use
 them, so ``crossent --help`` stays fast.
@@ -113,6 +114,38 @@ def _parser() -> argparse.ArgumentParser:
     loss.add_argument("--precision", type=int, default=4, metavar="D", help="decimals printed (default 4)")
     loss.add_argument("--json", action="store_true", help="print JSON with full precision")
     loss.set_defaults(run=_loss)
+
+    bench = commands.add_parser(
+        "bench", help="time crossent against its peers on this machine",
+        description="Measure crossent against its peers side by side on this machine, implementations "
+        "alternating within each repeat, medians after a warm-up call: copy bandwidth (the floor); ce and bce "
+        "forward + backward against torch eager, torch.compile and naive NumPy; logloss against scikit-learn; "
+        "linear_cross_entropy against naive torch (time and peak memory). Each case ends with its target.",
+        epilog="example: crossent bench --quick; crossent bench --cases ce --rows 4096 --json",
+    )
+    bench.add_argument("--cases", default="ce,bce,logloss,linear", metavar="LIST",
+                       help="comma-separated cases: ce, bce, logloss, linear (default all)")
+    bench.add_argument("--repeats", type=_positive, metavar="N",
+                       help="timed calls of each implementation, medians reported (default 5; 3 with --quick)")
+    bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of a few seconds")
+    sizes = bench.add_argument_group("sizes (defaults: the full run; --quick makes them tiny)")
+    for flag, what in (("--rows", "ce rows (default 8192)"), ("--classes", "ce classes (default 32000)"),
+                       ("--elements", "bce elements (default 10^8)"),
+                       ("--logloss-rows", "logloss rows (default 10^6)"),
+                       ("--logloss-classes", "logloss classes (default 100)"),
+                       ("--tokens", "linear N (default 4096)"), ("--hidden", "linear H (default 1024)"),
+                       ("--vocab", "linear V (default 65536)"),
+                       ("--copy-mib", "MiB of the array copied for the bandwidth floor (default 256)")):
+        sizes.add_argument(flag, type=_positive, metavar="N", help=what)
+    bench.add_argument("--chunk-size", type=_positive, metavar="N",
+                       help="rows per chunk of linear_cross_entropy (default: its own)")
+    bench.add_argument("--linear-device", choices=["auto", "cpu", "cuda"], default="auto",
+                       help="device of the linear case (default auto: CUDA where torch sees it)")
+    bench.add_argument("--no-compile", action="store_true",
+                       help="skip the torch.compile rows (compiling takes seconds to a minute)")
+    bench.add_argument("--json", action="store_true", help="print the result as JSON, no tables")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.set_defaults(run=_bench)
     return parser
 
 
@@ -280,6 +313,27 @@ def _plot(args: argparse.Namespace) -> int:
         raise ValueError(f"cannot write {out}: no such directory")
     out.write_bytes(plot.png(plot.loss_curve()))
     print(f"wrote {out}")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from crossent import bench
+
+    sizes = {key: getattr(args, key) for key in bench.DEFAULT_SIZES if getattr(args, key) is not None}
+    result = bench.run(args.cases, repeats=args.repeats, quick=args.quick, sizes=sizes,
+                       torch_compile=not args.no_compile, linear_device=args.linear_device,
+                       chunk_size=args.chunk_size, progress=not args.no_progress)
+    print(json.dumps(result, indent=2) if args.json else bench.render(result), end="\n" if args.json else "")
     return 0
 
 

@@ -1,0 +1,73 @@
+"""The issue's targets, checked against a case's measurements.
+
+Every crossent row of a case is held to its case's target; the case meets it when every one
+does. A check whose peer is unavailable cannot tell (``met`` is None).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+
+class Check(NamedTuple):
+    kind: str  # "faster" | "copy" | "same value" | "memory" | "time"
+    peer: str | None
+    bound: float
+
+    def measure(self, row: dict[str, Any], case: dict[str, Any]) -> float | None:
+        if self.kind == "faster":
+            return row.get("vs", {}).get(self.peer)
+        if self.kind == "copy":
+            return row.get("copy_fraction")
+        if self.kind == "same value":
+            agreement = case.get("agreement", {})
+            return agreement.get("rel_diff", {}).get(row["name"]) if agreement.get("reference") == self.peer else None
+        if self.kind == "memory":
+            return row.get("memory_vs", {}).get(self.peer)
+        return 1 / row["vs"][self.peer] if row.get("vs", {}).get(self.peer) else None  # "time": self / peer
+
+    def passes(self, value: float) -> bool:
+        return value >= self.bound if self.kind in ("faster", "copy") else value <= self.bound
+
+    def describe(self, value: float | None) -> str:
+        shown = {
+            "faster": lambda v: f"{v:.2f}× {self.peer} (≥{self.bound:g})",
+            "copy": lambda v: f"{100 * v:.0f}% of copy (≥{100 * self.bound:g}%)",
+            "same value": lambda v: f"value within {v:.1e} of {self.peer} (≤{self.bound:g})",
+            "memory": lambda v: f"peak {v:.3f} of {self.peer} (≤{self.bound:.3f})",
+            "time": lambda v: f"time {v:.2f}× {self.peer} (≤{self.bound:g})",
+        }[self.kind]
+        return f"{self.kind}{f' vs {self.peer}' if self.peer else ''}: cannot tell" if value is None else shown(value)
+
+
+class Target(NamedTuple):
+    goal: str
+    checks: tuple[Check, ...]
+
+
+TARGETS = {
+    "ce": Target("crossent ≥5× faster than torch eager and ≥50% of copy bandwidth",
+                 (Check("faster", "torch eager", 5.0), Check("copy", None, 0.5))),
+    "bce": Target("crossent ≥2× faster than torch eager", (Check("faster", "torch eager", 2.0),)),
+    "logloss": Target("crossent ≥20× faster than sklearn log_loss, with the same value (relative 1e-5)",
+                      (Check("faster", "sklearn log_loss", 20.0), Check("same value", "sklearn log_loss", 1e-5))),
+    "linear": Target("crossent peak memory ≤1/8 of naive torch and time ≤1.3× naive torch",
+                     (Check("memory", "naive torch", 1 / 8), Check("time", "naive torch", 1.3))),
+}
+
+
+def evaluate(name: str, case: dict[str, Any]) -> dict[str, Any]:
+    """``{"goal", "met", "checks": [{"implementation", "check", "value", "bound", "met", "text"}]}``."""
+    target = TARGETS[name]
+    checks = []
+    for impl, row in case["implementations"].items():
+        if not impl.startswith("crossent"):
+            continue
+        for check in target.checks:
+            value = check.measure({**row, "name": impl}, case) if row["available"] else None
+            checks.append({"implementation": impl, "check": check.kind, "peer": check.peer, "value": value,
+                           "bound": check.bound, "met": None if value is None else check.passes(value),
+                           "text": check.describe(value)})
+    verdicts = [c["met"] for c in checks]
+    met = False if False in verdicts else (None if None in verdicts or not verdicts else True)
+    return {"goal": target.goal, "met": met, "checks": checks}

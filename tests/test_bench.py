@@ -1,0 +1,195 @@
+"""crossent bench: the JSON shape, the figures derived from the times, the tables, the errors.
+
+Tiny sizes only (``--quick`` and smaller) and no assertion on speed: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from crossent import bench
+from crossent.cli import main
+
+IMPLEMENTATIONS = {
+    "ce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", "naive numpy"],
+    "bce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", "naive numpy"],
+    "logloss": ["crossent", "sklearn log_loss", "naive numpy"],
+    "linear": ["crossent (chunked)", "naive torch"],
+}
+TINY = {"rows": 64, "classes": 100, "elements": 4096, "logloss_rows": 256, "logloss_classes": 10}
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=300)
+
+
+def check_times(row: dict[str, Any], repeats: int) -> None:
+    assert len(row["times"]) == repeats
+    assert all(math.isfinite(t) and t > 0 for t in row["times"])
+    assert row["seconds"] == sorted(row["times"])[repeats // 2]  # the median of an odd count
+
+
+def test_quick_json_has_every_case_and_implementation() -> None:
+    done = run("-m", "crossent", "bench", "--quick", "--json")  # progress on stderr, JSON alone on stdout
+    assert done.returncode == 0, done.stderr
+    assert "crossent bench [" in done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"machine", "settings", "copy", "cases"}
+    assert result["machine"]["cores"] >= 1 and result["machine"]["numpy"]
+    repeats = result["settings"]["repeats"]
+    assert repeats == 3 and result["settings"]["quick"]
+
+    copy = result["copy"]
+    check_times(copy, repeats)
+    assert copy["gbps"] == pytest.approx(copy["bytes"] / copy["seconds"] / 1e9)
+
+    assert list(result["cases"]) == list(IMPLEMENTATIONS)
+    for name, case in result["cases"].items():
+        rows = case["implementations"]
+        assert list(rows) == IMPLEMENTATIONS[name]
+        for impl, row in rows.items():
+            if impl.startswith("crossent") or impl.startswith("naive"):
+                assert row["available"], (name, impl, row)
+            if not row["available"]:  # a peer that cannot run here says why
+                assert row["reason"], (name, impl)
+                continue
+            check_times(row, repeats)
+            assert math.isfinite(row["value"])
+            peers = [p for p in rows if not p.startswith("crossent") and rows[p]["available"]]
+            for peer in peers:
+                assert row["vs"][peer] == pytest.approx(rows[peer]["seconds"] / row["seconds"])
+            if name == "linear":
+                assert row["peak_bytes"] >= 0
+            else:
+                assert row["gbps"] == pytest.approx(case["bytes"] / row["seconds"] / 1e9)
+                assert row["copy_fraction"] == pytest.approx(row["gbps"] / copy["gbps"])
+        assert case["agreement"]["agree"] is True, case["agreement"]
+        assert case["target"]["met"] in (True, False, None) and case["target"]["checks"]
+
+    logloss = result["cases"]["logloss"]
+    assert logloss["bytes"] == 4096 * 100 * 4
+    values = {impl: row["value"] for impl, row in logloss["implementations"].items()}
+    assert values["crossent"] == pytest.approx(values["sklearn log_loss"], rel=1e-5)
+    assert values["naive numpy"] == pytest.approx(values["sklearn log_loss"], rel=1e-5)
+    same_value = [c for c in logloss["target"]["checks"] if c["check"] == "same value"]
+    assert same_value[0]["met"] is True
+
+    assert result["cases"]["ce"]["bytes"] == 2 * 256 * 1000 * 4
+    assert result["cases"]["bce"]["bytes"] == 3 * (1 << 18) * 4
+    linear = result["cases"]["linear"]
+    assert linear["device"] in ("cpu", "cuda") and linear["logits_bytes"] == 256 * 2048 * 4
+
+    text = bench.render(result)  # the tables, from the JSON as printed
+    for name, impls in IMPLEMENTATIONS.items():
+        assert f"## {name}:" in text
+        assert all(f"| {impl} " in text for impl in impls)
+    assert text.count("target: ") == 4 and "copy bandwidth" in text
+    assert "× torch eager" in text and "× sklearn log_loss" in text and "peak extra MiB" in text
+
+
+def test_python_m_crossent_bench_prints_tables() -> None:
+    done = run("-m", "crossent.bench", "--quick", "--cases", "ce", "--no-compile", "--no-progress",
+               "--rows", "64", "--classes", "2048", "--repeats", "1")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    out = done.stdout
+    assert out.startswith("# ") and "torch" in out.splitlines()[1] and "numba" in out.splitlines()[1]
+    assert "## ce: cross-entropy forward + backward, (64 × 2048) float32" in out
+    assert "| implementation " in out and "| median s " in out and "| GB/s " in out and "| % of copy " in out
+    assert "torch.compile: unavailable: skipped (--no-compile)" in out
+    assert "target: crossent ≥5× faster than torch eager and ≥50% of copy bandwidth: " in out
+    assert "## bce" not in out
+
+
+def test_missing_peers_are_unavailable_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in ("torch", "torch.nn", "sklearn", "sklearn.metrics"):
+        monkeypatch.setitem(sys.modules, module, None)  # `import torch` raises ImportError
+    result = bench.run(bench.CASES, repeats=1, quick=True, sizes=TINY, progress=False)
+    assert result["machine"]["torch"] is None
+    for name in ("ce", "bce"):
+        rows = result["cases"][name]["implementations"]
+        for impl in ("crossent (torch)", "torch eager", "torch.compile"):
+            assert rows[impl] == {"available": False, "reason": "torch not installed"}
+        assert rows["crossent (numpy)"]["available"] and rows["naive numpy"]["available"]
+        faster = [c for c in result["cases"][name]["target"]["checks"] if c["check"] == "faster"]
+        assert faster and all(c["met"] is None for c in faster)  # no torch eager to compare with
+        agreement = result["cases"][name]["agreement"]  # torch eager missing: naive numpy is the reference
+        assert agreement["reference"] == "naive numpy" and agreement["agree"] is True
+    assert result["cases"]["bce"]["target"]["met"] is None
+    assert result["cases"]["logloss"]["implementations"]["sklearn log_loss"]["reason"] == "scikit-learn not installed"
+    assert all(row["reason"] == "torch not installed"
+               for row in result["cases"]["linear"]["implementations"].values())
+    text = bench.render(result)
+    assert "- torch eager: unavailable: torch not installed" in text and "cannot tell" in text
+
+
+def test_a_failing_torch_compile_is_reported_with_its_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+
+    def broken(function: Any) -> Any:
+        def call(*args: Any) -> Any:
+            raise RuntimeError("InductorError: no working C++ compiler found\nlong log ...")
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken)
+    result = bench.run(["ce"], repeats=1, sizes=TINY, quick=True, progress=False)
+    row = result["cases"]["ce"]["implementations"]["torch.compile"]
+    assert row == {"available": False, "reason": "RuntimeError: InductorError: no working C++ compiler found"}
+    assert result["cases"]["ce"]["implementations"]["torch eager"]["available"]
+
+
+def test_render_marks_a_met_target() -> None:
+    result = bench.run(["logloss"], repeats=1, quick=True, sizes=TINY, progress=False)
+    case = result["cases"]["logloss"]
+    for row in case["implementations"].values():
+        row["seconds"] = 1.0
+    case["implementations"]["crossent"]["seconds"] = 0.01
+    case["implementations"]["crossent"]["vs"] = {"sklearn log_loss": 100.0, "naive numpy": 100.0}
+    case["target"] = bench._targets.evaluate("logloss", case)
+    assert case["target"]["met"] is True
+    assert "with the same value (relative 1e-5): met (crossent: 100.00× sklearn log_loss (≥20) yes" in bench.render(
+        result)
+
+
+@pytest.mark.parametrize(("args", "fragment"), [
+    (["--cases", "ce,softmax"], "unknown case 'softmax'"),
+    (["--repeats", "0"], "argument --repeats: must be a positive integer, got '0'"),
+    (["--rows", "x"], "argument --rows: must be a positive integer, got 'x'"),
+    (["--vocab", "-5"], "argument --vocab: must be a positive integer"),
+    (["--linear-device", "tpu"], "invalid choice: 'tpu'"),
+    (["--iterations", "3"], "unrecognized arguments: --iterations 3"),
+])
+def test_bad_options_give_one_line_and_exit_2(args: list[str], fragment: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        status = main(["bench", "--no-progress", *args])
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    assert status == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("crossent: error:") and fragment in lines[0]
+
+
+def test_run_validates_its_arguments() -> None:
+    with pytest.raises(ValueError, match="repeats must be a positive integer"):
+        bench.run(["ce"], repeats=0, progress=False)
+    with pytest.raises(ValueError, match="unknown size 'batch'"):
+        bench.run(["ce"], sizes={"batch": 3}, progress=False)
+    with pytest.raises(ValueError, match="linear_device must be one of"):
+        bench.run(["linear"], linear_device="tpu", progress=False)
+
+
+def test_help_lists_bench() -> None:
+    done = run("-m", "crossent", "bench", "--help")
+    assert done.returncode == 0
+    for option in ("--cases", "--repeats", "--quick", "--rows", "--classes", "--elements", "--json", "--no-progress"):
+        assert option in done.stdout
