@@ -11,6 +11,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # keras 3 without TensorFlow
+# the Triton kernels run on the CPU under Triton's interpreter; set before anything imports triton
+# (TRITON_INTERPRET=0 runs tests/test_kernels_triton*.py on a CUDA device instead)
+os.environ.setdefault("TRITON_INTERPRET", "1")
 # scikit-learn's estimator checks test array-API input only where SciPy's array API support is on
 # (it must be set before SciPy is imported).
 os.environ.setdefault("SCIPY_ARRAY_API", "1")

@@ -16,9 +16,9 @@ import pytest
 pytest.importorskip("numba")
 torch = pytest.importorskip("torch")
 
-import crossent
-from conftest import assert_close
-from crossent.kernels import _cpu
+import crossent  # noqa: E402
+from conftest import assert_close  # noqa: E402
+from crossent.kernels import _cpu  # noqa: E402
 
 WRAPPERS = ("softmax_cross_entropy", "log_loss", "sigmoid_cross_entropy")
 DTYPES = [torch.float32, torch.float64]

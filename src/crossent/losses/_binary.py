@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from crossent import _checks
 from crossent._xp import Array, device, namespace
 from crossent.activations import _log_sigmoid
-from crossent.kernels import delegate, kernel_takes, numba_kernels
+from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
@@ -72,6 +72,15 @@ def _sigmoid_loss(
     xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
+    gpu = triton_kernels(prediction)
+    if gpu is not None and from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight):
+        # delegation branch: the Triton kernel on the caller's own logits, before any conversion
+        y = _inputs.target(target, xp, like=prediction)
+        if tuple(y.shape) == tuple(prediction.shape) and prediction.ndim:
+            options = dict(sample_weight=sample_weight, pos_weight=pos_weight, smoothing=smoothing,
+                           reduction=reduction, log_base=log_base, xp=xp)
+            return run_on_tensor(prediction, lambda values, want_grad: _sigmoid_triton(
+                gpu, values, y, **options, grad=want_grad), grad=grad, per_row=False)
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
     shape = tuple(b.x.shape)
     cpu = numba_kernels(b.x)
@@ -147,6 +156,30 @@ def _sigmoid_kernel(cpu: Any, x: Array, y: Array, *, weights: Array | None, pos_
     if loss is not None:
         return reduce(loss, None, xp.ones_like(x) if weights is None else weights, reduction, log_base, xp)[0], g
     return xp.asarray(reduce_total(total, weight_total, reduction, log_base), dtype=x.dtype), g
+
+
+def _sigmoid_triton(gpu: Any, z: Array, y: Array, *, sample_weight: Any, pos_weight: Any, smoothing: float,
+                    reduction: str, log_base: float | None, grad: bool, xp: Any) -> tuple[Array, Array | None]:
+    """_sigmoid_loss from logits by the Triton kernel on a device tensor ``z`` (any float dtype):
+    (value, gradient or None), with no host sync: shapes are checked, values are not."""
+    shape = tuple(z.shape)
+    like = xp.empty(0, dtype=xp.float32, device=device(z))
+    s = None if sample_weight is None else _inputs.weights(
+        "sample_weight", sample_weight, xp, like, shape, "the element-wise loss", check_values=False)
+    w_pos = None if pos_weight is None else _inputs.weights(
+        "pos_weight", pos_weight, xp, like, shape, "the prediction", check_values=False)
+    scale: Any = 1.0 if log_base is None else 1 / log_base
+    if reduction == "mean":
+        if s is None:
+            scale = scale / max(z.size if isinstance(z.size, int) else z.numel(), 1)
+        else:
+            total = xp.sum(s)
+            positive = total > 0
+            scale = xp.where(positive, scale / xp.where(positive, total, xp.ones_like(total)), xp.zeros_like(total))
+    loss, g = gpu.sigmoid_cross_entropy(z, y, sample_weight=s, pos_weight=w_pos, smoothing=smoothing, grad=grad,
+                                        grad_scale=scale)
+    weights = xp.ones_like(loss) if s is None else s
+    return reduce(loss, None, weights, reduction, log_base, xp)[0], g
 
 
 def _binary_alpha(alpha: Any, xp: Any, like: Array, shape: tuple[int, ...]) -> Any:

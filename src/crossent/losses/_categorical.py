@@ -27,7 +27,7 @@ from typing import Any
 from crossent import _checks
 from crossent._xp import Array, device, normalize_axis
 from crossent.activations import _log_softmax
-from crossent.kernels import delegate, kernel_takes, numba_kernels
+from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_reciprocal
@@ -66,6 +66,22 @@ def _softmax_loss(
         for name, value in (("z_loss", z_loss or None), ("logit_softcap", softcap), ("priors", priors)):
             if value is not None:
                 raise ValueError(f"{name}={value!r} acts on logits; it needs from_logits=True")
+
+    gpu = triton_kernels(prediction)
+    if (gpu is not None and from_logits and alpha is None and epsilon == 0 and priors is None
+            and prediction.ndim and kernel_takes(weight, sample_weight)):
+        # delegation branch: the Triton kernel on the caller's own logits (float16 and bfloat16
+        # too, accumulated in float32), before any conversion; value checks would wait for the device
+        z = xp.moveaxis(prediction, normalize_axis(axis, prediction.ndim), -1)
+        t = _inputs.target(target, xp, like=z)
+        if _inputs.integer_labels(t, xp) and tuple(t.shape) == tuple(z.shape[:-1]) and target_kind != "dense" \
+                and 0 not in tuple(z.shape):
+            options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma,
+                           z_loss=z_loss, softcap=softcap, sample_weight=sample_weight, reduction=reduction,
+                           log_base=log_base, xp=xp)
+            value, g = run_on_tensor(z, lambda values, want_grad: _softmax_triton(
+                gpu, values, t, **options, grad=want_grad), grad=grad, per_row=reduction == "none")
+            return value, None if g is None else xp.moveaxis(g, -1, normalize_axis(axis, prediction.ndim))
 
     pred = _inputs.prediction(prediction, xp, from_logits=from_logits)
     axis = normalize_axis(axis, pred.values.ndim)
@@ -189,6 +205,38 @@ def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: 
     value, _ = reduce(xp.astype(xp.reshape(loss, batch), x.dtype), None,
                       xp.astype(xp.reshape(per_sample_weight, batch), x.dtype), reduction, log_base, xp)
     return value, None if g is None else xp.reshape(g, x.shape)
+
+
+def _softmax_triton(gpu: Any, z: Array, t: Array, *, weight: Any, ignore_index: int | None,
+                    smoothing: float, gamma: float, z_loss: float, softcap: float | None,
+                    sample_weight: Any, reduction: str, log_base: float | None, grad: bool,
+                    xp: Any) -> tuple[Array, Array | None]:
+    """_softmax_loss of integer labels by the Triton kernel on a device tensor ``z`` (class axis
+    last, any float dtype): (value, gradient or None), with no host sync. Shapes are checked;
+    values are not (a label out of range gives a NaN row, see kernels/_triton.py). The mean's
+    denominator is summed on the device and goes into the kernel as its gradient scale."""
+    num_classes, batch = z.shape[-1], tuple(z.shape[:-1])
+    rows, labels = xp.reshape(z, (-1, num_classes)), xp.reshape(t, (-1,))
+    like = xp.empty(0, dtype=xp.float32, device=device(z))
+    s = None if sample_weight is None else xp.reshape(_inputs.weights(
+        "sample_weight", sample_weight, xp, like, batch, "the per-sample loss", check_values=False), (-1,))
+    class_weight = None if weight is None else _inputs.vector("weight", weight, xp, like, num_classes, "class")
+    counted = labels >= 0 if ignore_index is None else labels != ignore_index
+    w = xp.astype(counted, xp.float32)
+    if class_weight is not None:
+        w = w * xp.take(class_weight, xp.clip(labels, 0, num_classes - 1))
+    if s is not None:
+        w = w * s
+    scale: Any = 1.0 if log_base is None else 1 / log_base
+    if reduction == "mean":
+        total = xp.sum(w)
+        positive = total > 0
+        scale = xp.where(positive, scale / xp.where(positive, total, xp.ones_like(total)), xp.zeros_like(total))
+    loss, _, g = gpu.softmax_cross_entropy(
+        rows, labels, sample_weight=s, class_weight=class_weight, ignore_index=ignore_index,
+        smoothing=smoothing, z_loss=z_loss, softcap=softcap, gamma=gamma, grad=grad, grad_scale=scale)
+    value, _ = reduce(xp.reshape(loss, batch), None, xp.reshape(w, batch), reduction, log_base, xp)
+    return value, None if g is None else xp.reshape(g, z.shape)
 
 
 def _alpha(alpha: Any, xp: Any, like: Array, num_classes: int) -> Any:

@@ -58,11 +58,14 @@ def vector(name: str, value: Any, xp: Any, like: Array, length: int, what: str) 
 
 
 def weights(name: str, value: Any, xp: Any, like: Array, shape: tuple[int, ...],
-            what: str) -> Array:
-    """A non-negative weight broadcast to ``shape`` (the shape of what it weights)."""
+            what: str, *, check_values: bool = True) -> Array:
+    """A non-negative weight broadcast to ``shape`` (the shape of what it weights).
+    ``check_values=False`` checks the shape only (a GPU kernel's branch: reading values would
+    wait for the device)."""
     array = as_array(value, xp, like=like, dtype=like.dtype)
     _checks.broadcastable(name, tuple(array.shape), shape, what)
-    _checks.nonnegative(name, array, xp)
+    if check_values:
+        _checks.nonnegative(name, array, xp)
     return xp.broadcast_to(array, shape)
 
 

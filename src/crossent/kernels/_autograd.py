@@ -1,0 +1,115 @@
+"""The fused kernels under PyTorch's autograd: one ``torch.autograd.Function`` for all of them.
+
+A loss core that takes a kernel branch for a tensor hands :func:`run` a ``compute(x, grad)`` that
+returns (value, gradient or None) as tensors: the Numba kernels run on a CPU tensor's memory
+(``x.numpy()`` is a view, see ``kernels.delegate``), the Triton kernels on a CUDA tensor. Under
+autograd, :class:`_Fused` wraps it: its forward computes the value and the gradient in the
+kernel's one pass and keeps the gradient; its backward scales that gradient by ``grad_output``
+in place and hands it over, so that no second gradient-sized buffer is made. On the CPU a
+``grad_output`` of 1 (the ``loss.backward()`` of a scalar loss) skips even that pass; on a GPU
+the scaling is a kernel launch, since reading ``grad_output`` would wait for the device.
+
+Only the prediction gets a gradient: calls whose other tensors require one take the generic
+path (see :func:`takes`). The gradient is handed to the first backward, so a second one
+(``retain_graph=True``) raises; ``CROSSENT_KERNELS=0`` gives the generic path, which allows it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["is_tensor_on", "run", "takes", "to_numpy"]
+
+Compute = Callable[[Any, bool], tuple[Any, Any]]
+
+
+def is_tensor_on(x: Any, device: str, dtypes: tuple[str, ...]) -> bool:
+    """Whether x is a plain PyTorch tensor on ``device`` ("cpu", "cuda") with one of ``dtypes``
+    (torch attribute names), not a fake tensor of torch.compile's tracing, a functorch-wrapped
+    one or a tensor subclass. PyTorch is not imported here: a tensor means it already is."""
+    torch = sys.modules.get("torch")
+    if torch is None or type(x) not in (torch.Tensor, torch.nn.Parameter):
+        return False
+    if x.device.type != device or x.dtype not in tuple(getattr(torch, name) for name in dtypes):
+        return False
+    wrapped = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", None)
+    return not (wrapped is not None and wrapped(x))
+
+
+def takes(*options: Any) -> bool:
+    """False if any tensor among ``options`` (weights, priors, ...) requires a gradient, which
+    the kernel would not give it."""
+    return not any(getattr(option, "requires_grad", False) for option in options)
+
+
+def to_numpy(value: Any) -> Any:
+    """A CPU tensor as a NumPy array (a view); anything else as it is."""
+    return value.detach().numpy() if hasattr(value, "detach") and hasattr(value, "numpy") else value
+
+
+def run(x: Any, compute: Compute, *, grad: bool, per_row: bool) -> tuple[Any, Any]:
+    """(value, gradient or None) of a kernel on the tensor x. ``grad``: the caller wants the
+    gradient itself (``value_and_grad``); otherwise, where x requires a gradient, the value
+    carries one through autograd. ``per_row``: the value has one entry per row of x (the "none"
+    reduction of the softmax family), so grad_output broadcasts along x's last axis."""
+    import torch
+
+    if grad:
+        return compute(x.detach(), True)
+    if x.requires_grad and torch.is_grad_enabled():
+        return _Fused.apply(x, compute, per_row), None
+    return compute(x.detach(), False)[0], None
+
+
+def _function() -> Any:
+    import torch
+
+    class Fused(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, compute: Compute, per_row: bool) -> Any:
+            value, g = compute(x.detach(), True)
+            # kept on ctx rather than saved for backward, so that backward can hand it over: a
+            # saved tensor has another owner, and autograd would copy it into x.grad
+            ctx.gradient = g
+            ctx.per_row = per_row
+            return value
+
+        @staticmethod
+        def backward(ctx: Any, grad_output: Any) -> Any:
+            g, ctx.gradient = ctx.gradient, None
+            if g is None:
+                raise RuntimeError("a second backward through a crossent fused kernel: its gradient "
+                                   "went to the first one; set CROSSENT_KERNELS=0 to backward twice "
+                                   "(retain_graph=True)")
+            if ctx.per_row:
+                grad_output = grad_output.unsqueeze(-1)
+            elif g.device.type == "cpu" and grad_output.numel() == 1 and grad_output.item() == 1.0:
+                return g, None, None  # loss.backward(): the kernel's gradient itself, untouched
+            return g.mul_(grad_output), None, None  # (a float32 grad_output: the product is rounded once)
+
+    return Fused
+
+
+class _Lazy:
+    """The autograd.Function class, made on first use (PyTorch is imported then, not before)."""
+
+    _cls: Any = None
+
+    def apply(self, *args: Any) -> Any:
+        if _Lazy._cls is None:
+            _Lazy._cls = _function()
+        return _Lazy._cls.apply(*args)
+
+
+_Fused = _Lazy()
+
+
+def as_tensors(value: Any, g: np.ndarray | None) -> tuple[Any, Any]:
+    """NumPy results of a CPU kernel as tensors sharing their memory."""
+    import torch
+
+    return torch.from_numpy(np.array(value, copy=None, ndmin=0)), None if g is None else torch.from_numpy(g)
