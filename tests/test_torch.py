@@ -144,13 +144,25 @@ def test_state_dict_round_trip() -> None:
     assert "tau=0.5" in repr(trained) and "weight=tensor(shape=(4,))" in repr(trained)
 
 
+# the Triton interpreter evaluates both branches of tl.where in NumPy (0·inf there is harmless)
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:triton.*")
+
+
 # --- linear_cross_entropy -------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["generic", "numba"])
+@pytest.fixture(params=["generic", "numba", "triton"])
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Which per-chunk loss linear_cross_entropy runs: the generic one (value_and_grad) or the
-    Numba kernel writing the gradient over the chunk's logits (at any size here)."""
+    """Which per-chunk loss linear_cross_entropy runs: the generic one (value_and_grad), the
+    Numba kernel or the Triton kernel (under its interpreter, on CPU tensors), each kernel
+    writing the gradient over the chunk's logits (float32 chunks; float64 ones stay generic
+    with Triton)."""
+    import crossent.kernels
+
+    if request.param == "triton":
+        _triton = pytest.importorskip("crossent.kernels._triton")
+        assert _triton._interpreted(), "tests/conftest.py sets TRITON_INTERPRET=1 before triton is imported"
+        monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
     try:
         from crossent.kernels import _cpu
     except ImportError:
@@ -163,16 +175,23 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 
 
 def _generic(call: Any) -> Any:
-    """call() with the Numba kernels off: the naive reference stays the generic path."""
+    """call() with every kernel off: the naive reference stays the generic path."""
+    import crossent.kernels
+
+    on_cpu, crossent.kernels.TRITON_ON_CPU = crossent.kernels.TRITON_ON_CPU, False
     try:
         from crossent.kernels import _cpu
     except ImportError:
-        return call()
+        try:
+            return call()
+        finally:
+            crossent.kernels.TRITON_ON_CPU = on_cpu
     enabled, _cpu.ENABLED = _cpu.ENABLED, False
     try:
         return call()
     finally:
         _cpu.ENABLED = enabled
+        crossent.kernels.TRITON_ON_CPU = on_cpu
 
 
 def _problem(n: int | tuple[int, ...], h: int, v: int, dtype: Any = torch.float64, *, ignore: int | None = None,
@@ -283,6 +302,26 @@ def test_linear_cross_entropy_kernel_writes_the_gradient_over_the_logits(monkeyp
     hidden, weight, bias, target = _problem(10, 8, 7, torch.float32)
     ct.linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=4).backward()
     assert in_place == [True, True, True]
+
+
+def test_linear_cross_entropy_triton_kernel_writes_the_gradient_over_the_logits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import crossent.kernels
+
+    _triton = pytest.importorskip("crossent.kernels._triton")
+    monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
+    over_logits: list[bool] = []
+    original = _triton.softmax_cross_entropy
+
+    def spy(z: Any, *args: Any, in_place: bool = False, **kwargs: Any) -> Any:
+        result = original(z, *args, in_place=in_place, **kwargs)
+        over_logits.append(in_place and result[2] is z)
+        return result
+
+    monkeypatch.setattr(_triton, "softmax_cross_entropy", spy)
+    hidden, weight, bias, target = _problem(10, 8, 7, torch.float32)
+    ct.linear_cross_entropy(hidden, weight, target, bias=bias, chunk_size=4).backward()
+    assert over_logits == [True, True, True]
 
 
 def test_linear_cross_entropy_float32(path: str) -> None:

@@ -29,7 +29,7 @@ import torch
 
 from crossent import _checks
 from crossent._xp import namespace
-from crossent.kernels import numba_kernels
+from crossent.kernels import numba_kernels, triton_kernels
 from crossent.losses import cross_entropy, value_and_grad
 
 __all__ = ["CHUNK_BYTES", "default_chunk_size", "linear_cross_entropy"]
@@ -251,8 +251,11 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
             rows[start:stop] = cross_entropy(logits, y, **kwargs)
             continue
         cpu = cpu or numba_kernels(logits)
+        gpu = triton_kernels(logits)
         if cpu is not None:  # the fused CPU kernel, writing the gradient over the chunk's logits
             rows[start:stop], g = _kernel_chunk(cpu, logits, y, kwargs, options, divide_by, row_scale, start, stop)
+        elif gpu is not None:  # the Triton kernel, likewise, with no host sync
+            rows[start:stop], g = _triton_chunk(gpu, logits, y, kwargs, options, divide_by, row_scale, start, stop)
         else:
             value, g = value_and_grad(cross_entropy, logits, y, **kwargs)
             rows[start:stop] = value
@@ -268,6 +271,28 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         if grad_bias is not None:
             grad_bias += g.sum(0)
     return rows, (grad_hidden, grad_weight, grad_bias)
+
+
+def _triton_chunk(gpu: Any, logits: torch.Tensor, labels: torch.Tensor, kwargs: dict[str, Any],
+                  options: _Options, divide_by: torch.Tensor | None, row_scale: torch.Tensor | None,
+                  start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_kernel_chunk` by the Triton kernel (``kernels._triton``) on a CUDA chunk: the
+    gradient over the logits, the mean's divisor read by the kernel from device memory."""
+    sample_weight = kwargs.get("sample_weight")
+    if row_scale is not None:
+        scale = row_scale[start:stop].to(logits.dtype)
+        sample_weight = scale if sample_weight is None else sample_weight * scale
+    grad_scale: Any = 1.0 if options.base is None else 1 / math.log(options.base)
+    if divide_by is not None:
+        positive = divide_by > 0
+        grad_scale = torch.where(positive, grad_scale / torch.where(positive, divide_by, torch.ones_like(divide_by)),
+                                 torch.zeros_like(divide_by)).to(torch.float32)
+    loss, _, g = gpu.softmax_cross_entropy(
+        logits, labels, sample_weight=sample_weight, class_weight=kwargs["weight"],
+        ignore_index=options.ignore_index, smoothing=options.label_smoothing, z_loss=options.z_loss,
+        softcap=options.logit_softcap, grad=True, grad_scale=grad_scale, in_place=True)
+    rows = loss.to(logits.dtype)  # (scaled by row_scale: only its gradient is used)
+    return rows if options.base is None else rows / math.log(options.base), g
 
 
 def _kernel_chunk(cpu: Any, logits: torch.Tensor, labels: torch.Tensor, kwargs: dict[str, Any],
