@@ -324,6 +324,14 @@ def test_linear_cross_entropy_triton_kernel_writes_the_gradient_over_the_logits(
     assert over_logits == [True, True, True]
 
 
+def test_linear_cross_entropy_second_backward_says_how() -> None:
+    hidden, weight, bias, target = _problem(6, 4, 5)
+    loss = ct.linear_cross_entropy(hidden, weight, target, bias=bias)
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="recompute the loss"):
+        loss.backward()
+
+
 def test_linear_cross_entropy_float32(path: str) -> None:
     hidden, weight, bias, target = _problem(33, 16, 50, torch.float32, ignore=-100)
     out, ref = _both(hidden, weight, bias, target, chunk_size=8, ignore_index=-100, label_smoothing=0.1)

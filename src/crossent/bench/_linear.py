@@ -74,6 +74,12 @@ def peak(impl: str, tokens: int, hidden: int, vocab: int, chunk_size: int | None
     """In a fresh process: the peak memory of ``MEMORY_CALLS`` calls beyond the inputs."""
     import crossent.torch  # noqa: F401  (its import is not the implementation's memory)
 
+    # A small warm-up call first (64 × 2048 logits, above the kernels' size threshold): loading
+    # Numba's compiled kernels and starting the thread pools is the library's memory, paid once
+    # per process, not the computation's.
+    warm = _call(impl, *_inputs(64, 16, 2048, device), None)
+    warm()
+    del warm
     inputs = _inputs(tokens, hidden, vocab, device)
     call = _call(impl, *inputs, chunk_size)
     meter = Peak(device)
