@@ -16,6 +16,7 @@ Numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``).
 
 from __future__ import annotations
 
+import math
 import os
 
 import numba  # noqa: F401  (first: without numba this module fails to import, kernels loaded or not)
@@ -23,7 +24,7 @@ import numpy as np
 
 from crossent.kernels import _cpu_sigmoid, _cpu_softmax
 
-__all__ = ["ENABLED", "MIN_ELEMENTS", "log_loss", "probabilities_valid", "row_weights",
+__all__ = ["ENABLED", "MIN_ELEMENTS", "log_loss", "row_weights",
            "sigmoid_cross_entropy", "softmax_cross_entropy"]
 
 ENABLED = os.environ.get("CROSSENT_KERNELS", "1") != "0"
@@ -107,22 +108,19 @@ def softmax_cross_entropy(
 def log_loss(
     prob: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None,
     class_weight: np.ndarray | None, alpha: np.ndarray | float | None, *, ignore_index: int | None,
-    smoothing: float, eps: float | None, grad: bool, divisor: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """:func:`softmax_cross_entropy` from probabilities ``prob [N, C]``: -Σ_c a_c log p_c."""
+    smoothing: float, eps: float | None, grad: bool, divisor: float = 1.0, tolerance: float = math.inf,
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """:func:`softmax_cross_entropy` from probabilities ``prob [N, C]``: -Σ_c a_c log p_c. Each row
+    is checked to hold values in [0, 1] summing to 1 within ``tolerance`` as it is read; None if
+    one does not (the caller raises, with the generic checks' message)."""
     n, num_classes = prob.shape
     prob = np.ascontiguousarray(prob)
     scale = _vector(class_weight, num_classes) * _vector(alpha, num_classes)
     loss = np.empty(n)
     g = np.empty((n, num_classes) if grad else (0, num_classes), prob.dtype)
-    _cpu_softmax.log_loss_rows(prob, _labels(labels, n), _vector(sample_weight, n), scale, loss, g,
-                               _ignore(ignore_index), smoothing, eps or 0.0, divisor, grad)
-    return loss, g if grad else None
-
-
-def probabilities_valid(prob: np.ndarray, tolerance: float) -> bool:
-    """Whether ``prob [N, C]`` holds values in [0, 1] with rows summing to 1 within ``tolerance``."""
-    return bool(_cpu_softmax.probability_rows_valid(np.ascontiguousarray(prob), tolerance))
+    bad = _cpu_softmax.log_loss_rows(prob, _labels(labels, n), _vector(sample_weight, n), scale, loss, g,
+                                     _ignore(ignore_index), smoothing, eps or 0.0, divisor, grad, tolerance)
+    return None if bad else (loss, g if grad else None)
 
 
 def sigmoid_cross_entropy(

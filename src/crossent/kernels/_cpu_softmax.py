@@ -14,8 +14,7 @@ float32 logits is 128 KiB) and its gradient written once.
   float64 element arithmetic with libm's exp and log, no fastmath (inf and NaN propagate exactly
   as on the generic path).
 - :func:`log_loss_rows`: the log loss of probabilities, reading only the classes with a nonzero
-  target (one element per row without smoothing); :func:`probability_rows_valid` checks the
-  probabilities in one fused read.
+  target, after checking each row (values in [0, 1], summing to 1) in the same read.
 
 ``error_model="numpy"`` makes 1/0 = inf, as in NumPy, instead of raising ZeroDivisionError.
 ``cache=True`` keeps the compiled code on disk (``__pycache__`` next to this file, or
@@ -33,7 +32,7 @@ from numba import njit, prange
 
 from crossent.kernels._numba_math import MIN_ORDERED, exp_nonpositive, ordered, unordered
 
-__all__ = ["log_loss_rows", "probability_rows_valid", "softmax_rows", "softmax_rows_float32"]
+__all__ = ["log_loss_rows", "softmax_rows", "softmax_rows_float32"]
 
 _FAST = {"reassoc", "nsz", "arcp", "contract"}
 _fast = njit(cache=True, inline="always", fastmath=_FAST)
@@ -188,10 +187,22 @@ def softmax_rows(
         loss[i] = row_loss + z_loss * s * lse * lse if z_loss != 0.0 else row_loss
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
+@_fast
+def _probability_row(row, tolerance):  # type: ignore[no-untyped-def]
+    """Whether a row's values lie in [0, 1] (NaN does not) and sum to 1 within ``tolerance``."""
+    total = 0.0
+    outside = 0
+    for c in range(row.size):
+        v = row[c]
+        total += v
+        outside += 0 if (v >= 0.0 and v <= 1.0) else 1
+    return outside == 0 and abs(total - 1.0) <= tolerance
+
+
+@njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
 def log_loss_rows(
     # inputs
-    prob,  # [N, C] probabilities (validated: in [0, 1], rows summing to 1), C-contiguous
+    prob,  # [N, C] probabilities, C-contiguous
     labels,  # [N] int64, each in [0, C) or equal to ignore_index
     sample_weight,  # [N] float64: s
     class_scale,  # [C] float64: w·α, the numerator's class factor
@@ -200,11 +211,18 @@ def log_loss_rows(
     grad,  # [N, C] dℓ/dp / divisor = -a_c / p_c / divisor (0 where p was clipped), prob's dtype
     # options
     ignore_index, smoothing, eps, divisor, want_grad,  # eps: clip p to [eps, 1 - eps]; 0 is off
-):
+    tolerance,  # rows are checked to be probabilities (see _probability_row); inf: not checked
+):  # -> the number of rows that are not probabilities (their loss is not computed)
     # ℓ = -Σ_c a_c log p_c with a_c = s w_c α_c ỹ_c; classes with a_c = 0 add nothing (their
     # log p is not taken: log 0 = -inf there is no loss); -log 0 = inf and -a/0 = -inf are kept.
+    # Each row is checked as it is read, and its label's probability then comes from the cache:
+    # one sequential read of the probabilities, not a check pass and a gather.
     n, num_classes = prob.shape
+    bad = 0
     for i in prange(n):
+        if tolerance < math.inf and not _probability_row(prob[i], tolerance):
+            bad += 1
+            continue
         y = labels[i]
         if want_grad:
             for c in range(num_classes):
@@ -228,6 +246,7 @@ def log_loss_rows(
             if want_grad and inside:
                 grad[i, c] = -a / p / divisor
         loss[i] = row_loss
+    return bad
 
 
 @_fast
@@ -357,22 +376,3 @@ def softmax_rows_float32(
                     g[c] = g[c] * k
             g[y] -= np.float32(on / divisor)
 
-
-@njit(parallel=True, cache=True, fastmath=_FAST)
-def probability_rows_valid(prob, tolerance):  # type: ignore[no-untyped-def]
-    """Whether every value of ``prob [N, C]`` lies in [0, 1] (NaN does not) and every row sums to 1
-    within ``tolerance``: the checks of ``_checks.in_unit_interval`` and ``rows_sum_to_one``,
-    fused into one read (the caller runs those checks for their message when this is False)."""
-    n, num_classes = prob.shape
-    bad_rows = 0
-    for i in prange(n):
-        row = prob[i]
-        total = 0.0
-        outside = 0
-        for c in range(num_classes):
-            v = row[c]
-            total += v
-            outside += 0 if (v >= 0.0 and v <= 1.0) else 1
-        if outside or not abs(total - 1.0) <= tolerance:
-            bad_rows += 1
-    return bad_rows == 0

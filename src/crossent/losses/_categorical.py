@@ -195,11 +195,15 @@ def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: 
             gamma=gamma, epsilon=epsilon, z_loss=z_loss, softcap=softcap, grad=want_grad,
             divisor=divisor or 1.0)
     else:
-        if not cpu.probabilities_valid(rows, _checks.PROBABILITY_SUM_TOLERANCE):
-            _checks.in_unit_interval("prediction", x, xp)  # raise with the generic path's message
+        options = dict(ignore_index=ignore_index, smoothing=smoothing, eps=eps, grad=want_grad,
+                       divisor=divisor or 1.0)
+        result = cpu.log_loss(rows, labels, s, class_weight, scale, **options,
+                              tolerance=_checks.PROBABILITY_SUM_TOLERANCE)  # rows checked as read
+        if result is None:  # a row is not a probability vector: raise with the generic checks' message
+            _checks.in_unit_interval("prediction", x, xp)
             _checks.rows_sum_to_one("prediction", x, xp, hint=" (from_logits=False takes probabilities)")
-        loss, g = cpu.log_loss(rows, labels, s, class_weight, scale, ignore_index=ignore_index,
-                               smoothing=smoothing, eps=eps, grad=want_grad, divisor=divisor or 1.0)
+            result = cpu.log_loss(rows, labels, s, class_weight, scale, **options)  # (a rounding apart)
+        loss, g = result
     if grad and g is None:
         g = xp.zeros_like(rows)
     value, _ = reduce(xp.astype(xp.reshape(loss, batch), x.dtype), None,
