@@ -18,7 +18,7 @@ QUICK_SIZES = {"rows": 256, "classes": 1000, "elements": 1 << 18, "logloss_rows"
                "tokens": 256, "hidden": 64, "vocab": 2048, "copy_mib": 4}
 DEFAULT_REPEATS, QUICK_REPEATS = 5, 3
 RTOL = 1e-5  # values of a case agree when within this of its reference peer's
-_IMPLEMENTATIONS = {"ce": _cases.CE, "bce": _cases.CE, "logloss": _cases.LOGLOSS, "linear": _linear.IMPLEMENTATIONS}
+_IMPLEMENTATIONS = {"ce": _cases.CE, "bce": _cases.BCE, "logloss": _cases.LOGLOSS, "linear": _linear.IMPLEMENTATIONS}
 _LINEAR_DEVICES = ("auto", "cpu", "cuda")
 
 
