@@ -85,3 +85,12 @@ def assert_close(actual: Any, expected: Any, dtype: Any = np.float64, *, atol: f
     tol = rtol(dtype)
     np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64),
                                rtol=tol, atol=tol * 1e-3 if atol is None else atol)
+
+
+def backward(loss: Any, z: Any, target: Any, upstream: Any = None, **options: Any) -> tuple[Any, Any]:
+    """(value, gradient) of ``loss(z, target, **options)`` for a torch tensor z, by ``backward``
+    with ``upstream`` as grad_output, on a fresh leaf copy of z."""
+    x = z.clone().requires_grad_()
+    value = loss(x, target, **options)
+    value.backward(upstream)
+    return value.detach(), x.grad

@@ -17,7 +17,8 @@ from crossent import bench
 from crossent.cli import main
 
 IMPLEMENTATIONS = {
-    "ce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", "crossent kernel, reused gradient buffer", "naive numpy"],
+    "ce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile",
+           "crossent kernel, reused gradient buffer", "naive numpy"],
     "bce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", "naive numpy"],
     "logloss": ["crossent", "sklearn log_loss", "naive numpy"],
     "linear": ["crossent (chunked)", "naive torch"],

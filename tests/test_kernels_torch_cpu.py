@@ -17,7 +17,7 @@ pytest.importorskip("numba")
 torch = pytest.importorskip("torch")
 
 import crossent  # noqa: E402
-from conftest import assert_close  # noqa: E402
+from conftest import assert_close, backward  # noqa: E402
 from crossent.kernels import _cpu  # noqa: E402
 
 WRAPPERS = ("softmax_cross_entropy", "log_loss", "sigmoid_cross_entropy")
@@ -40,13 +40,6 @@ def run_both(monkeypatch: pytest.MonkeyPatch, call: Callable[[bool], Any]) -> tu
     generic = call(False)
     assert len(calls) == taken, "the generic path called the kernel"
     return fused, generic
-
-
-def backward(loss: Callable[..., Any], z: Any, target: Any, upstream: Any = None, **options: Any) -> tuple[Any, Any]:
-    x = z.clone().requires_grad_()
-    value = loss(x, target, **options)
-    value.backward(upstream)
-    return value.detach(), x.grad
 
 
 SOFTMAX = {

@@ -22,7 +22,7 @@ torch = pytest.importorskip("torch")
 
 import crossent  # noqa: E402
 import crossent.kernels  # noqa: E402
-from conftest import rtol  # noqa: E402
+from conftest import backward, rtol  # noqa: E402
 
 _triton = pytest.importorskip("crossent.kernels._triton")
 if not _triton._interpreted():
@@ -62,13 +62,6 @@ def close(actual: Any, expected: Any, dtype: Any) -> None:
     tol = rtol(np.float32) if dtype == torch.float32 else 2 * torch.finfo(dtype).eps
     np.testing.assert_allclose(actual.detach().double().numpy(), expected.detach().double().numpy(),
                                rtol=tol, atol=rtol(np.float32) * 1e-2)
-
-
-def backward(loss: Callable[..., Any], z: Any, target: Any, upstream: Any, **options: Any) -> tuple[Any, Any]:
-    x = z.clone().requires_grad_()
-    value = loss(x, target, **options)
-    value.backward(upstream)
-    return value.detach(), x.grad
 
 
 SOFTMAX = {

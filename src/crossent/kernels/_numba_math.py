@@ -21,6 +21,10 @@ AVX2/AVX-512 instructions, 8 or 16 lanes at a time:
   vectorizes it only with ``nnan``, which would let a NaN logit go unseen. Positive NaN orders
   above +inf, so it propagates; every NaN propagates through the exp pass anyway.
 
+And :func:`prefetch`, a hint that a cache line will be read soon (``llvm.prefetch``): the softmax
+kernel asks for the next row while it computes the exponentials of this one, so that the next
+row's first pass reads the cache instead of waiting on memory.
+
 These are polynomial approximations, not correctly rounded functions: the kernels that use them
 are tested against the generic path (NumPy's exp and log) within the float32 tolerance.
 """
@@ -32,9 +36,10 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["exp_nonpositive", "log1p_unit", "ordered", "unordered"]
+__all__ = ["LINE", "exp_nonpositive", "log1p_unit", "ordered", "prefetch", "unordered"]
 
 _inline = njit(cache=True, inline="always")
 
@@ -134,3 +139,30 @@ def log1p_unit(e):  # type: ignore[no-untyped-def]
     s = s * t2 + _L3
     s = s * t2 + _ONE
     return _TWO * t * s
+
+
+LINE = 16
+"""float32 values per 64-byte cache line: the stride of :func:`prefetch` calls."""
+
+
+@intrinsic
+def prefetch(typingctx, array, index):  # type: ignore[no-untyped-def]
+    """Hint that ``array[index]`` (a 1-D array) will be read soon: fetch its cache line into every
+    cache level. A hint only: no fault, no effect on results, whatever the index."""
+    if not isinstance(array, types.Array) or array.ndim != 1 or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]), "llvm.prefetch.p0")
+        # read (0), keep in all levels (locality 3), data cache (1)
+        builder.call(function, [builder.bitcast(pointer, byte_pointer), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                                ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(array, index), codegen
