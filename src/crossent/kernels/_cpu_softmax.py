@@ -8,8 +8,8 @@ float32 logits is 128 KiB) and its gradient written once.
 - :func:`softmax_rows_float32`, the hot path: cross-entropy from float32 logits with weights,
   ignore_index, label smoothing, z-loss and logit adjustment, in float32 arithmetic that LLVM
   vectorizes (``_numba_math``: exp without libm, the row maximum as an integer reduction, a
-  prefetch of the next row), per-row sums added in float32 lanes, per-row scalars in float64. Rows with an infinite or NaN logit are
-  handed back to :func:`softmax_rows`.
+  prefetch of the next row), per-row sums added in float32 lanes, per-row scalars in float64.
+  Rows with an infinite or NaN logit are handed back to :func:`softmax_rows`.
 - :func:`softmax_rows`, every option (focal γ, Poly-1 ε, soft-cap as well) and float64 logits:
   float64 element arithmetic with libm's exp and log, no fastmath (inf and NaN propagate exactly
   as on the generic path).
