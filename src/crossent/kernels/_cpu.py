@@ -127,18 +127,21 @@ def sigmoid_cross_entropy(
     z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None,
     pos_weight: np.ndarray | None, *, smoothing: float, grad: bool, divisor: float = 1.0,
     elementwise: bool = True,
-) -> tuple[np.ndarray | None, float, np.ndarray | None]:
+) -> tuple[np.ndarray | None, float, np.ndarray | None] | None:
     """(element-wise losses or None, their sum, gradient / ``divisor`` or None) of binary
-    cross-entropy from logits ``z``; ``y``, ``sample_weight`` and ``pos_weight`` validated and
-    broadcast to ``z``'s shape. ``elementwise=False`` skips storing the losses ("sum", "mean")."""
+    cross-entropy from logits ``z``; ``sample_weight`` and ``pos_weight`` validated and broadcast
+    to ``z``'s shape. ``elementwise=False`` skips storing the losses ("sum", "mean"). The targets
+    ``y`` are checked to lie in [0, 1] as they are read: None if one does not (or is NaN)."""
     s, s_step = _elementwise(sample_weight, z.dtype)
     pw, pw_step = _elementwise(pos_weight, z.dtype)
     flat = np.ascontiguousarray(z).reshape(-1)
     loss = np.empty(flat.shape if elementwise else (0,), z.dtype)
     g = np.empty(flat.shape if grad else (0,), z.dtype)
     kernel = _cpu_sigmoid.sigmoid_float32 if z.dtype == np.float32 else _cpu_sigmoid.sigmoid_float64
-    total = kernel(flat, np.ascontiguousarray(y, dtype=z.dtype).reshape(-1), s, s_step, pw, pw_step,
-                   loss, g, smoothing, divisor, elementwise, grad)
+    total, outside = kernel(flat, np.ascontiguousarray(y, dtype=z.dtype).reshape(-1), s, s_step, pw, pw_step,
+                            loss, g, smoothing, divisor, elementwise, grad)
+    if outside:
+        return None
     return (loss.reshape(z.shape) if elementwise else None, float(total),
             g.reshape(z.shape) if grad else None)
 

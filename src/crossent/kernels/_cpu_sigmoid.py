@@ -16,7 +16,8 @@ max(z, 0) + log1p(e), and the larger of p, q is 1 / (1 + e), the smaller e / (1 
 - :func:`sigmoid_float64` computes in float64 with libm's exp and log1p, for float64 inputs.
 
 The gradient is divided by ``divisor`` in the same pass (the mean's Σs, times ln(base) for a log
-base), so that it needs no second pass to be reduced.
+base), so that it needs no second pass to be reduced; the targets are checked to lie in [0, 1]
+as they are read (each kernel returns how many do not), instead of in two passes of their own.
 """
 
 from __future__ import annotations
@@ -55,6 +56,15 @@ def _element(x, target, w_pos, keep):  # type: ignore[no-untyped-def]
     return loss, c_neg * p - c_pos * q
 
 
+@njit(cache=True, inline="always", fastmath=_FAST)
+def _outside(y, start, stop):  # type: ignore[no-untyped-def]
+    """How many of y[start:stop] lie outside [0, 1] (NaN included): the targets' check, fused."""
+    count = 0
+    for i in range(start, stop):
+        count += 0 if (y[i] >= _ZERO and y[i] <= _ONE) else 1
+    return count
+
+
 @njit(parallel=True, cache=True, error_model="numpy", fastmath=_FAST)
 def sigmoid_float32(
     z, y,  # [n] float32 logits and targets in [0, 1]
@@ -63,13 +73,15 @@ def sigmoid_float32(
     loss,  # [n] float32 s ℓ, written if want_loss
     grad,  # [n] float32 dℓ/dz / divisor, written if want_grad
     smoothing, divisor, want_loss, want_grad,
-):  # -> Σ s ℓ, float64
+):  # -> (Σ s ℓ in float64, the number of targets outside [0, 1] or NaN)
     n = z.shape[0]
     keep = np.float32(1.0 - smoothing)
     total = 0.0
+    outside = 0
     for block in prange((n + BLOCK - 1) // BLOCK):
         start = block * BLOCK
         stop = min(start + BLOCK, n)
+        outside += _outside(y, start, stop)
         partial = _ZERO
         if s_step == 0 and pw_step == 0:  # one weight for all: the vectorized loop
             s = sample_weight[0]
@@ -93,7 +105,7 @@ def sigmoid_float32(
                 if want_grad:
                     grad[i] = np.float32(float(s) / divisor) * slope
         total += float(partial)
-    return total
+    return total, outside
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -101,7 +113,9 @@ def sigmoid_float64(z, y, sample_weight, s_step, pos_weight, pw_step, loss, grad
                     smoothing, divisor, want_loss, want_grad):  # type: ignore[no-untyped-def]
     """:func:`sigmoid_float32`'s arguments, float64, with libm's exp and log1p."""
     total = 0.0
+    outside = 0
     for i in prange(z.shape[0]):
+        outside += 0 if (y[i] >= 0.0 and y[i] <= 1.0) else 1
         x = z[i]
         t = y[i] * (1.0 - smoothing) + 0.5 * smoothing
         c_pos = t * pos_weight[i * pw_step]
@@ -118,4 +132,4 @@ def sigmoid_float64(z, y, sample_weight, s_step, pos_weight, pw_step, loss, grad
             small = e * big
             p, q = (big, small) if x >= 0.0 else (small, big)
             grad[i] = s * (c_neg * p - c_pos * q) / divisor
-    return total
+    return total, outside

@@ -47,7 +47,9 @@ class _Binary(NamedTuple):
 
 
 def _binary_inputs(prediction: Any, target: Any, sample_weight: Any, from_logits: bool,
-                   xp: Any) -> _Binary:
+                   xp: Any, *, check_target: bool = True) -> _Binary:
+    """The validated inputs; ``check_target=False`` leaves the targets' range to a kernel that
+    checks them as it reads them."""
     pred = _inputs.prediction(prediction, xp, from_logits=from_logits)
     x = pred.values
     t = _inputs.target(target, xp, like=x)
@@ -55,7 +57,8 @@ def _binary_inputs(prediction: Any, target: Any, sample_weight: Any, from_logits
         raise ValueError(f"target of shape {tuple(t.shape)} does not match prediction of shape "
                          f"{tuple(x.shape)}; binary losses are element-wise")
     y = xp.astype(t, x.dtype, copy=False)
-    _checks.in_unit_interval("target", y, xp)
+    if check_target:
+        _checks.in_unit_interval("target", y, xp)
     if not from_logits:
         _checks.in_unit_interval("prediction", x, xp)
     s = None if sample_weight is None else _inputs.weights(
@@ -81,10 +84,14 @@ def _sigmoid_loss(
                            reduction=reduction, log_base=log_base, xp=xp)
             return run_on_tensor(prediction, lambda values, want_grad: _sigmoid_triton(
                 gpu, values, y, **options, grad=want_grad), grad=grad, per_row=False)
-    b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
+    covered = from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight)
+    b = _binary_inputs(prediction, target, sample_weight, from_logits, xp,
+                       check_target=not covered or numba_kernels(prediction) is None)
     shape = tuple(b.x.shape)
     cpu = numba_kernels(b.x)
-    if cpu is not None and from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight):
+    if covered and cpu is None:  # (the prediction's own dtype passed the gate, its compute dtype did not)
+        _checks.in_unit_interval("target", b.y, xp)
+    if covered and cpu is not None:
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
         w_pos = None if pos_weight is None else _inputs.weights("pos_weight", pos_weight, xp, b.x, shape,
                                                                 "the prediction")
@@ -148,9 +155,12 @@ def _sigmoid_kernel(cpu: Any, x: Array, y: Array, *, weights: Array | None, pos_
     the reduction is "none", sums the losses instead of storing them."""
     weight_total = x.size if weights is None else float(xp.sum(weights, dtype=xp.float64))
     divisor = kernel_divisor(weight_total, reduction, log_base)
-    loss, total, g = cpu.sigmoid_cross_entropy(
+    result = cpu.sigmoid_cross_entropy(
         x, y, weights, pos_weight, smoothing=smoothing, grad=grad and divisor is not None,
         divisor=divisor or 1.0, elementwise=reduction == "none")
+    if result is None:  # a target outside [0, 1]: raise with the generic check's message
+        _checks.in_unit_interval("target", y, xp)
+    loss, total, g = result
     if grad and g is None:  # a mean over no weight: the gradient is 0
         g = xp.zeros_like(x)
     if loss is not None:
