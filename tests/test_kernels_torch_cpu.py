@@ -173,3 +173,21 @@ def test_no_grad_computes_no_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
         crossent.cross_entropy(x, torch.arange(6) % 4)
     crossent.cross_entropy(x.detach(), torch.arange(6) % 4)
     assert seen == [False, False]
+
+
+def test_thread_count_follows_torch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numba
+
+    seen: list[int] = []
+    original = _cpu.softmax_cross_entropy
+    monkeypatch.setattr(_cpu, "softmax_cross_entropy",
+                        lambda *a, **k: (seen.append(numba.get_num_threads()), original(*a, **k))[1])
+    monkeypatch.setattr(_cpu, "MIN_ELEMENTS", 0)
+    monkeypatch.setattr(_cpu, "ENABLED", True)
+    before, threads = numba.get_num_threads(), torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        crossent.cross_entropy(torch.randn(6, 4), torch.arange(6) % 4)
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == [1] and numba.get_num_threads() == before

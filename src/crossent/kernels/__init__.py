@@ -19,8 +19,9 @@ Nothing here is imported by ``import crossent``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -85,6 +86,23 @@ def delegate(kernel: Callable[..., tuple[Any, Any]], cpu: Any, x: Any, target: A
     numpy_xp = namespace(labels)
 
     def compute(values: Any, want_grad: bool) -> tuple[Any, Any]:
-        return _autograd.as_tensors(*kernel(cpu, values.numpy(), labels, **as_numpy, grad=want_grad, xp=numpy_xp))
+        with _threads_of_torch():
+            return _autograd.as_tensors(*kernel(cpu, values.numpy(), labels, **as_numpy, grad=want_grad,
+                                                xp=numpy_xp))
 
     return _autograd.run(x, compute, grad=grad, per_row=per_row)
+
+
+@contextlib.contextmanager
+def _threads_of_torch() -> Iterator[None]:
+    """Numba's thread count for a kernel on a PyTorch tensor: torch's (``torch.set_num_threads``),
+    within Numba's own limit, set for the call and restored after it."""
+    import numba
+    import torch
+
+    previous = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
