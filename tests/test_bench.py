@@ -37,7 +37,8 @@ def check_times(row: dict[str, Any], repeats: int) -> None:
 
 
 def test_quick_json_has_every_case_and_implementation() -> None:
-    done = run("-m", "crossent", "bench", "--quick", "--json")  # progress on stderr, JSON alone on stdout
+    # progress on stderr, JSON alone on stdout; --device cpu: the NumPy rows run on a GPU machine too
+    done = run("-m", "crossent", "bench", "--quick", "--json", "--device", "cpu")
     assert done.returncode == 0, done.stderr
     assert "crossent bench [" in done.stderr
     result = json.loads(done.stdout)
@@ -45,6 +46,8 @@ def test_quick_json_has_every_case_and_implementation() -> None:
     assert result["machine"]["cores"] >= 1 and result["machine"]["numpy"]
     repeats = result["settings"]["repeats"]
     assert repeats == 3 and result["settings"]["quick"]
+    assert result["settings"]["device"] == "cpu" and result["settings"]["dtype"] == "float32"
+    assert result["settings"]["linear_device"] == "cpu"  # --linear-device follows --device
 
     copy = result["copy"]
     check_times(copy, repeats)
@@ -70,7 +73,7 @@ def test_quick_json_has_every_case_and_implementation() -> None:
             else:
                 assert row["gbps"] == pytest.approx(case["bytes"] / row["seconds"] / 1e9)
                 assert row["copy_fraction"] == pytest.approx(row["gbps"] / copy["gbps"])
-        assert case["agreement"]["agree"] is True, case["agreement"]
+        assert case["agreement"]["agree"] is True and case["agreement"]["rtol"] == 1e-5, case["agreement"]
         assert case["target"]["met"] in (True, False, None) and case["target"]["checks"]
 
     logloss = result["cases"]["logloss"]
@@ -96,7 +99,7 @@ def test_quick_json_has_every_case_and_implementation() -> None:
 
 def test_python_m_crossent_bench_prints_tables() -> None:
     done = run("-m", "crossent.bench", "--quick", "--cases", "ce", "--no-compile", "--no-progress",
-               "--rows", "64", "--classes", "2048", "--repeats", "1")
+               "--rows", "64", "--classes", "2048", "--repeats", "1", "--device", "cpu")
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     out = done.stdout
@@ -139,14 +142,14 @@ def test_a_failing_torch_compile_is_reported_with_its_reason(monkeypatch: pytest
         return call
 
     monkeypatch.setattr(torch, "compile", broken)
-    result = bench.run(["ce"], repeats=1, sizes=TINY, quick=True, progress=False)
+    result = bench.run(["ce"], repeats=1, sizes=TINY, quick=True, device="cpu", progress=False)
     row = result["cases"]["ce"]["implementations"]["torch.compile"]
     assert row == {"available": False, "reason": "RuntimeError: InductorError: no working C++ compiler found"}
     assert result["cases"]["ce"]["implementations"]["torch eager"]["available"]
 
 
 def test_render_marks_a_met_target() -> None:
-    result = bench.run(["logloss"], repeats=1, quick=True, sizes=TINY, progress=False)
+    result = bench.run(["logloss"], repeats=1, quick=True, sizes=TINY, device="cpu", progress=False)
     case = result["cases"]["logloss"]
     for row in case["implementations"].values():
         row["seconds"] = 1.0
@@ -164,6 +167,10 @@ def test_render_marks_a_met_target() -> None:
     (["--rows", "x"], "argument --rows: must be a positive integer, got 'x'"),
     (["--vocab", "-5"], "argument --vocab: must be a positive integer"),
     (["--linear-device", "tpu"], "invalid choice: 'tpu'"),
+    (["--device", "tpu"], "invalid choice: 'tpu'"),
+    (["--device", "torch-cpu"], "invalid choice: 'torch-cpu'"),  # run()'s test device, not a user's choice
+    (["--dtype", "float64"], "invalid choice: 'float64'"),
+    (["--device", "cpu", "--dtype", "bfloat16"], "dtype bfloat16 needs device cuda"),
     (["--iterations", "3"], "unrecognized arguments: --iterations 3"),
 ])
 def test_bad_options_give_one_line_and_exit_2(args: list[str], fragment: str,
@@ -187,10 +194,93 @@ def test_run_validates_its_arguments() -> None:
         bench.run(["ce"], sizes={"batch": 3}, progress=False)
     with pytest.raises(ValueError, match="linear_device must be one of"):
         bench.run(["linear"], linear_device="tpu", progress=False)
+    with pytest.raises(ValueError, match="device must be one of auto, cpu, cuda, got 'tpu'"):
+        bench.run(["ce"], device="tpu", progress=False)
+    with pytest.raises(ValueError, match="dtype must be one of float32, bfloat16, float16, got 'float64'"):
+        bench.run(["ce"], dtype="float64", progress=False)
+    with pytest.raises(ValueError, match=r"dtype float16 needs device cuda \(the CPU cases are float32"):
+        bench.run(["ce"], device="cpu", dtype="float16", progress=False)
 
 
 def test_help_lists_bench() -> None:
     done = run("-m", "crossent", "bench", "--help")
     assert done.returncode == 0
-    for option in ("--cases", "--repeats", "--quick", "--rows", "--classes", "--elements", "--json", "--no-progress"):
+    for option in ("--cases", "--repeats", "--quick", "--rows", "--classes", "--elements", "--json", "--no-progress",
+                   "--device", "--dtype"):
         assert option in done.stdout
+
+
+def test_timing_synchronizes_the_device_around_each_timed_call() -> None:
+    events: list[str] = []
+
+    def call() -> tuple[None, None]:
+        events.append("call")
+        return None, None
+
+    bench._timing.alternate({"a": call, "b": "CPU only"}, 2, synchronize=lambda: events.append("sync"))
+    # after the warm-up call (its asynchronous errors are its own), then before and after each timed call
+    assert events == ["call", "sync", *["sync", "call", "sync"] * 2]
+
+
+def test_the_cuda_path_runs_on_torch_cpu_tensors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``device="torch-cpu"`` (run()'s test device): ce and bce by the code path of ``--device cuda``
+    on CPU tensors, whose crossent row the Triton kernels take under ``TRITON_ON_CPU`` and the
+    interpreter (``TRITON_INTERPRET=1``, conftest.py). Tiny sizes: the interpreter is slow."""
+    pytest.importorskip("triton")
+    torch = pytest.importorskip("torch")
+    import crossent.kernels
+
+    _triton = pytest.importorskip("crossent.kernels._triton")
+    if not _triton._interpreted():
+        pytest.skip("triton was imported without TRITON_INTERPRET=1")
+    calls: list[str] = []
+    for name in ("softmax_cross_entropy", "sigmoid_cross_entropy"):
+        original = getattr(_triton, name)
+        monkeypatch.setattr(_triton, name, lambda *a, _o=original, _n=name, **k: (calls.append(_n), _o(*a, **k))[1])
+    monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
+    repeats, rows, classes, elements = 3, 16, 256, 4096
+    result = bench.run(["ce", "bce"], quick=True, sizes={"rows": rows, "classes": classes, "elements": elements,
+                                                         "copy_mib": 1},
+                       device="torch-cpu", dtype="bfloat16", torch_compile=False, progress=False)
+    json.loads(json.dumps(result))  # JSON-ready
+    assert set(result) == {"machine", "settings", "copy", "cases"}  # no logloss: no CPU copy floor of its own
+    settings = result["settings"]
+    assert (settings["device"], settings["dtype"], settings["linear_device"]) == ("torch-cpu", "bfloat16", "cpu")
+    copy = result["copy"]  # torch's copy_ in bfloat16: 2^20 bytes, 2^19 elements, read + written
+    assert (copy["method"], copy["dtype"], copy["array_bytes"], copy["bytes"]) == ("copy_", "bfloat16", 2**20, 2**21)
+    check_times(copy, repeats)
+    # each call of crossent's row takes its launcher, the warm-up and the repeats
+    assert calls.count("softmax_cross_entropy") == calls.count("sigmoid_cross_entropy") == 1 + repeats
+
+    bf16 = 2  # bytes of a bfloat16
+    assert result["cases"]["ce"]["bytes"] == 2 * rows * classes * bf16  # logits read, gradient written
+    assert result["cases"]["bce"]["bytes"] == 3 * elements * bf16  # logits and targets read, gradient written
+    for name, case in result["cases"].items():
+        assert "bfloat16 logits on cpu" in case["title"]
+        rows_ = case["implementations"]
+        assert list(rows_) == IMPLEMENTATIONS[name]
+        for impl in ("crossent (numpy)", "crossent kernel, reused gradient buffer", "naive numpy"):
+            if impl in rows_:
+                assert rows_[impl] == {"available": False, "reason": "CPU only"}
+        assert rows_["torch.compile"] == {"available": False, "reason": "skipped (--no-compile)"}
+        crossent_row, eager = rows_["crossent (torch)"], rows_["torch eager"]
+        for row in (crossent_row, eager):
+            assert row["available"]
+            check_times(row, repeats)
+            assert row["gbps"] == pytest.approx(case["bytes"] / row["seconds"] / 1e9)
+        # crossent returns a float32 loss, torch eager one rounded to bfloat16: two roundings apart at most
+        tol = 2 * torch.finfo(torch.bfloat16).eps
+        assert crossent_row["value"] == pytest.approx(eager["value"], rel=tol)
+        assert case["agreement"] == {"reference": "torch eager", "rtol": tol, "agree": True,
+                                     "rel_diff": {"crossent (torch)": pytest.approx(
+                                         abs(crossent_row["value"] - eager["value"]) / abs(eager["value"]))}}
+        assert {c["implementation"] for c in case["target"]["checks"]} <= {"crossent (torch)"}
+    ce_target = result["cases"]["ce"]["target"]
+    assert ce_target["goal"] == "crossent ≥70% of copy bandwidth and faster than torch.compile"
+    assert [(c["check"], c["peer"]) for c in ce_target["checks"]] == [("copy", None), ("faster", "torch.compile")]
+    assert ce_target["checks"][1]["met"] is None  # torch.compile skipped: cannot tell
+
+    text = bench.render(result)
+    assert "# ce and bce: bfloat16 torch tensors on torch-cpu" in text
+    assert "copy bandwidth (copy_ of 1 MiB bfloat16 on cpu, read + write)" in text
+    assert "- crossent (numpy): unavailable: CPU only" in text and "tolerance 0.015625" in text

@@ -5,7 +5,8 @@ Subcommands:
     crossent eval PREDICTIONS --target COL (--probs COLS | --logits COLS)   score a file of predictions
     crossent plot loss-curve [--out FILE]    the texts' log loss against probability figure
     crossent loss KIND (--probs P ... | --logits Z ...) --target T ...   a loss from typed values
-    crossent bench [--cases ce,bce,logloss,linear] [--quick] [--json]   crossent against its peers, timed
+    crossent bench [--cases ce,bce,logloss,linear] [--device cuda --dtype bfloat16] [--quick] [--json]
+                                             crossent against its peers, timed
 
 Heavy libraries (scikit-learn, SciPy, matplotlib) are imported inside the subcommands that use
 them, so ``crossent --help`` stays fast.
@@ -121,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
         "alternating within each repeat, medians after a warm-up call: copy bandwidth (the floor); ce and bce "
         "forward + backward against torch eager, torch.compile and naive NumPy; logloss against scikit-learn; "
         "linear_cross_entropy against naive torch (time and peak memory). Each case ends with its target.",
-        epilog="example: crossent bench --quick; crossent bench --cases ce --rows 4096 --json",
+        epilog="example: crossent bench --quick; crossent bench --cases ce --rows 4096 --json; "
+        "on a GPU: crossent bench --cases ce --device cuda --dtype bfloat16",
     )
     bench.add_argument("--cases", default="ce,bce,logloss,linear", metavar="LIST",
                        help="comma-separated cases: ce, bce, logloss, linear (default all)")
@@ -129,18 +131,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="timed calls of each implementation, medians reported (default 5; 3 with --quick)")
     bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of a few seconds")
     sizes = bench.add_argument_group("sizes (defaults: the full run; --quick makes them tiny)")
-    for flag, what in (("--rows", "ce rows (default 8192)"), ("--classes", "ce classes (default 32000)"),
+    for flag, what in (("--rows", "ce rows (default 8192; 16384 on cuda)"),
+                       ("--classes", "ce classes (default 32000; 128256 on cuda)"),
                        ("--elements", "bce elements (default 10^8)"),
                        ("--logloss-rows", "logloss rows (default 10^6)"),
                        ("--logloss-classes", "logloss classes (default 100)"),
                        ("--tokens", "linear N (default 4096)"), ("--hidden", "linear H (default 1024)"),
                        ("--vocab", "linear V (default 65536)"),
-                       ("--copy-mib", "MiB of the array copied for the bandwidth floor (default 256)")):
+                       ("--copy-mib", "MiB of the array copied for the bandwidth floor (default 256; 1024 on cuda)")):
         sizes.add_argument(flag, type=_positive, metavar="N", help=what)
     bench.add_argument("--chunk-size", type=_positive, metavar="N",
                        help="rows per chunk of linear_cross_entropy (default: its own)")
-    bench.add_argument("--linear-device", choices=["auto", "cpu", "cuda"], default="auto",
-                       help="device of the linear case (default auto: CUDA where torch sees it)")
+    bench.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                       help="device of ce and bce: cpu (NumPy arrays and torch tensors sharing them), cuda (torch "
+                       "tensors on the GPU, the copy floor the GPU's) or auto (default: cuda where torch sees it)")
+    bench.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32",
+                       help="dtype of the ce and bce logits (default float32; the others on cuda only)")
+    bench.add_argument("--linear-device", choices=["auto", "cpu", "cuda"],
+                       help="device of the linear case (default: --device)")
     bench.add_argument("--no-compile", action="store_true",
                        help="skip the torch.compile rows (compiling takes seconds to a minute)")
     bench.add_argument("--json", action="store_true", help="print the result as JSON, no tables")
@@ -331,7 +339,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     sizes = {key: getattr(args, key) for key in bench.DEFAULT_SIZES if getattr(args, key) is not None}
     result = bench.run(args.cases, repeats=args.repeats, quick=args.quick, sizes=sizes,
-                       torch_compile=not args.no_compile, linear_device=args.linear_device,
+                       torch_compile=not args.no_compile, device=args.device, dtype=args.dtype,
+                       linear_device=args.linear_device,
                        chunk_size=args.chunk_size, progress=not args.no_progress)
     print(json.dumps(result, indent=2) if args.json else bench.render(result), end="\n" if args.json else "")
     return 0

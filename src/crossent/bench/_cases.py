@@ -4,6 +4,10 @@ Each case builder makes its inputs (seeded) and returns a :class:`Case` whose ``
 implementation's name to a call (see :mod:`crossent.bench._timing`) or to the reason it is
 unavailable. Names starting with ``crossent`` are crossent's rows; the others are its peers.
 torch and scikit-learn are imported here, lazily.
+
+``ce``, ``bce`` and ``copy`` run on the CPU on float32 NumPy arrays (the torch rows on tensors
+sharing their memory), or, given a torch ``device``, on torch tensors made there in ``dtype``;
+there the NumPy rows are unavailable and the copy is the device's own ``copy_``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ CE = ("crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", RE
 BCE = tuple(name for name in CE if name != REUSED)
 LOGLOSS = ("crossent", "sklearn log_loss", "naive numpy")
 TORCH_ROWS = ("crossent (torch)", "torch eager", "torch.compile")
+CPU_ONLY = "CPU only"  # why the NumPy rows are unavailable on a torch device
+DTYPES = ("float32", "bfloat16", "float16")
 
 
 class Case(NamedTuple):
@@ -35,44 +41,83 @@ class Case(NamedTuple):
     runs: dict[str, Call | str]
 
 
-def copy(nbytes: int) -> tuple[int, Call]:
-    """``np.copyto`` of a float32 array of about ``nbytes`` into another: (bytes moved, the call)."""
-    source = np.random.default_rng(0).standard_normal(max(1, nbytes // 4), dtype=np.float32)
-    target = np.empty_like(source)
+def copy(nbytes: int, *, device: Any = None, dtype: str = "float32") -> tuple[int, Call]:
+    """A copy of an array of about ``nbytes`` into another: ``np.copyto`` of float32, or on a torch
+    ``device`` ``target.copy_(source)`` in ``dtype``; (bytes moved, the call)."""
+    if device is not None:
+        import torch
+
+        kind = getattr(torch, dtype)
+        source = torch.randn(max(1, nbytes // kind.itemsize), generator=_generator(device, 0), device=device,
+                             dtype=kind)
+        target = torch.empty_like(source)
+
+        def device_copy() -> tuple[None, None]:
+            target.copy_(source)
+            return None, None
+
+        return 2 * source.nbytes, device_copy  # read + write
+    array = np.random.default_rng(0).standard_normal(max(1, nbytes // 4), dtype=np.float32)
+    into = np.empty_like(array)
 
     def call() -> tuple[None, None]:
-        np.copyto(target, source)
+        np.copyto(into, array)
         return None, None
 
-    return 2 * source.nbytes, call  # read + write
+    return 2 * array.nbytes, call  # read + write
 
 
-def ce(rows: int, classes: int, *, torch_compile: bool = True) -> Case:
-    """Mean cross-entropy of integer labels, value and gradient of float32 logits [rows, classes]."""
-    rng = np.random.default_rng(1)
-    z = rng.standard_normal((rows, classes), dtype=np.float32)
-    y = rng.integers(0, classes, size=rows)
-    runs: dict[str, Call | str] = {
-        "crossent (numpy)": lambda: crossent.value_and_grad(crossent.cross_entropy, z, y)}
-    runs.update(_torch_runs(z, y, crossent.cross_entropy, "cross_entropy", torch_compile))
-    runs[REUSED] = _kernel_into(z, y)
-    runs["naive numpy"] = lambda: _naive_ce(z, y)
-    return Case(f"cross-entropy forward + backward, ({rows} × {classes}) float32 logits, integer labels, mean",
-                {"rows": rows, "classes": classes}, 2 * z.nbytes, "one read of the logits + one write of the gradient",
+def ce(rows: int, classes: int, *, torch_compile: bool = True, device: Any = None, dtype: str = "float32") -> Case:
+    """Mean cross-entropy of integer labels, value and gradient of logits [rows, classes]: float32
+    NumPy, or ``dtype`` torch tensors on ``device``."""
+    if device is None:
+        rng = np.random.default_rng(1)
+        z = rng.standard_normal((rows, classes), dtype=np.float32)
+        y = rng.integers(0, classes, size=rows)
+        numpy_runs: dict[str, Call | str] = {
+            "crossent (numpy)": lambda: crossent.value_and_grad(crossent.cross_entropy, z, y),
+            REUSED: _kernel_into(z, y), "naive numpy": lambda: _naive_ce(z, y)}
+        tensors, nbytes, where = _from_numpy(z, y), 2 * z.nbytes, ""
+    else:
+        import torch
+
+        g = _generator(device, 1)
+        zt = torch.randn(rows, classes, generator=g, device=device, dtype=getattr(torch, dtype))
+        yt = torch.randint(0, classes, (rows,), generator=g, device=device)
+        numpy_runs = dict.fromkeys(("crossent (numpy)", REUSED, "naive numpy"), CPU_ONLY)
+        tensors, nbytes, where = (zt, yt), 2 * zt.nbytes, f" on {device}"
+    runs = {"crossent (numpy)": numpy_runs["crossent (numpy)"],
+            **_torch_runs(tensors, crossent.cross_entropy, "cross_entropy", torch_compile),
+            REUSED: numpy_runs[REUSED], "naive numpy": numpy_runs["naive numpy"]}
+    return Case(f"cross-entropy forward + backward, ({rows} × {classes}) {dtype} logits{where}, integer labels, mean",
+                {"rows": rows, "classes": classes}, nbytes, "one read of the logits + one write of the gradient",
                 "torch eager", runs)
 
 
-def bce(elements: int, *, torch_compile: bool = True) -> Case:
-    """Mean binary cross-entropy from float32 logits, targets in {0, 1}, value and gradient."""
-    rng = np.random.default_rng(2)
-    z = rng.standard_normal(elements, dtype=np.float32)
-    y = (rng.random(elements, dtype=np.float32) < 0.3).astype(np.float32)
-    runs: dict[str, Call | str] = {
-        "crossent (numpy)": lambda: crossent.value_and_grad(crossent.binary_cross_entropy, z, y)}
-    runs.update(_torch_runs(z, y, crossent.binary_cross_entropy, "binary_cross_entropy_with_logits", torch_compile))
-    runs["naive numpy"] = lambda: _naive_bce(z, y)
-    return Case(f"binary cross-entropy forward + backward, {elements:,} float32 logits, 0/1 targets, mean",
-                {"elements": elements}, 3 * z.nbytes,
+def bce(elements: int, *, torch_compile: bool = True, device: Any = None, dtype: str = "float32") -> Case:
+    """Mean binary cross-entropy from logits, targets in {0, 1}, value and gradient: float32 NumPy,
+    or ``dtype`` torch tensors on ``device`` (the targets in the logits' dtype)."""
+    if device is None:
+        rng = np.random.default_rng(2)
+        z = rng.standard_normal(elements, dtype=np.float32)
+        y = (rng.random(elements, dtype=np.float32) < 0.3).astype(np.float32)
+        numpy_runs: dict[str, Call | str] = {
+            "crossent (numpy)": lambda: crossent.value_and_grad(crossent.binary_cross_entropy, z, y),
+            "naive numpy": lambda: _naive_bce(z, y)}
+        tensors, nbytes, where = _from_numpy(z, y), 2 * z.nbytes + y.nbytes, ""
+    else:
+        import torch
+
+        g = _generator(device, 2)
+        zt = torch.randn(elements, generator=g, device=device, dtype=getattr(torch, dtype))
+        yt = (torch.rand(elements, generator=g, device=device) < 0.3).to(zt.dtype)
+        numpy_runs = dict.fromkeys(("crossent (numpy)", "naive numpy"), CPU_ONLY)
+        tensors, nbytes, where = (zt, yt), 2 * zt.nbytes + yt.nbytes, f" on {device}"
+    runs = {"crossent (numpy)": numpy_runs["crossent (numpy)"],
+            **_torch_runs(tensors, crossent.binary_cross_entropy, "binary_cross_entropy_with_logits", torch_compile),
+            "naive numpy": numpy_runs["naive numpy"]}
+    return Case(f"binary cross-entropy forward + backward, {elements:,} {dtype} logits{where}, 0/1 targets, mean",
+                {"elements": elements}, nbytes,
                 "one read of the logits + one read of the targets + one write of the gradient", "torch eager", runs)
 
 
@@ -100,15 +145,16 @@ def logloss(rows: int, classes: int) -> Case:
                 "sklearn log_loss", runs)
 
 
-def _torch_runs(z: np.ndarray, y: np.ndarray, loss: Callable[..., Any], peer_name: str,
+def _torch_runs(tensors: tuple[Any, Any] | None, loss: Callable[..., Any], peer_name: str,
                 torch_compile: bool) -> dict[str, Call | str]:
-    """crossent on torch tensors, torch eager and torch.compile: loss, then ``backward()``."""
-    try:
-        import torch
-        from torch.nn import functional as F
-    except ImportError:
+    """crossent on torch tensors, torch eager and torch.compile: loss, then ``backward()``.
+    ``tensors``: (logits, target), or None where torch is not installed."""
+    if tensors is None:
         return dict.fromkeys(TORCH_ROWS, "torch not installed")
-    zt, yt = torch.from_numpy(z), torch.from_numpy(y)
+    import torch
+    from torch.nn import functional as F
+
+    zt, yt = tensors
     peer = getattr(F, peer_name)
 
     def backward(function: Callable[..., Any]) -> Call:
@@ -131,6 +177,21 @@ def _torch_runs(z: np.ndarray, y: np.ndarray, loss: Callable[..., Any], peer_nam
         except Exception as error:  # torch.compile refuses this Python, say
             runs["torch.compile"] = reason(error)
     return runs
+
+
+def _from_numpy(z: np.ndarray, y: np.ndarray) -> tuple[Any, Any] | None:
+    """torch CPU tensors sharing the arrays' memory, or None where torch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.from_numpy(z), torch.from_numpy(y)
+
+
+def _generator(device: Any, seed: int) -> Any:
+    import torch
+
+    return torch.Generator(device=device).manual_seed(seed)
 
 
 def _kernel_into(z: np.ndarray, y: np.ndarray) -> Call | str:

@@ -9,13 +9,14 @@ def render(result: dict[str, Any]) -> str:
     """The machine, the copy bandwidth, and per case a table and its target line."""
     settings = result["settings"]
     repeats = settings["repeats"]
-    lines = [*_machine(result["machine"]),
+    lines = [*_machine(result["machine"]), *_device(settings),
              f"{repeats} repeat{'s' if repeats != 1 else ''}{' (quick sizes)' if settings['quick'] else ''}, "
              "implementations "
              "alternating within each repeat, medians after one warm-up call", ""]
-    copy = result["copy"]
-    lines += [f"copy bandwidth (np.copyto of {_size(copy['array_bytes'])} float32, read + write): "
-              f"{_seconds(copy['seconds'])} s, {copy['gbps']:.1f} GB/s", ""]
+    lines += [_copy("copy bandwidth", result["copy"])]
+    if "copy_cpu" in result:
+        lines += [_copy("CPU copy bandwidth, logloss's floor", result["copy_cpu"])]
+    lines += [""]
     for name, case in result["cases"].items():
         lines += [f"## {name}: {case['title']}", ""]
         if name == "linear":
@@ -38,6 +39,22 @@ def _machine(m: dict[str, Any]) -> list[str]:
             "# " + ", ".join([library("numpy", None), library("numba", "numba_threads"),
                               library("torch", "torch_threads"), library("sklearn", None)])
             + (f"; CUDA: {m['cuda']}" if m.get("cuda") else "")]
+
+
+def _device(settings: dict[str, Any]) -> list[str]:
+    """Where ce and bce ran, where that is not float32 NumPy on the CPU (a JSON from before
+    ``--device`` has neither key)."""
+    device, dtype = settings.get("device", "cpu"), settings.get("dtype", "float32")
+    if device == "cpu" and dtype == "float32":
+        return []
+    return [f"# ce and bce: {dtype} torch tensors on {device}: {settings.get('device_name', device)}"]
+
+
+def _copy(what: str, copy: dict[str, Any]) -> str:
+    method, device = copy.get("method", "np.copyto"), copy.get("device", "cpu")
+    where = "" if method == "np.copyto" else f" on {device}"
+    return (f"{what} ({method} of {_size(copy['array_bytes'])} {copy.get('dtype', 'float32')}{where}, read + write): "
+            f"{_seconds(copy['seconds'])} s, {copy['gbps']:.1f} GB/s")
 
 
 def _peers(case: dict[str, Any]) -> list[str]:
@@ -94,6 +111,8 @@ def _agreement(case: dict[str, Any]) -> list[str]:
 
 
 def _target(target: dict[str, Any]) -> str:
+    if not target["checks"]:
+        return f"target: {target['goal']}"
     verdict = {True: "met", False: "NOT MET", None: "cannot tell"}[target["met"]]
     by_row: dict[str, list[str]] = {}
     for check in target["checks"]:

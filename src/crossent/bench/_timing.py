@@ -17,12 +17,15 @@ Call = Callable[[], tuple[Any, Any]]
 
 
 def alternate(runs: Mapping[str, Call | str], repeats: int,
-              step: Callable[[str], None] = lambda what: None) -> dict[str, dict[str, Any]]:
+              step: Callable[[str], None] = lambda what: None,
+              synchronize: Callable[[], None] = lambda: None) -> dict[str, dict[str, Any]]:
     """Median seconds of ``repeats`` calls of each implementation, the implementations alternating.
 
     Each call is made once first, untimed (numba's JIT or its disk cache, torch.compile, the
     allocator, thread pools); one that fails there is reported unavailable with the reason, and
     the others go on. ``step(what)`` announces each warm-up and each repeat (a progress bar).
+    ``synchronize()`` waits for the device's queued work (``torch.cuda.synchronize``): called
+    before the clock starts and before it stops, so that a time is the work a call queued.
     """
     results: dict[str, dict[str, Any]] = {}
     live: dict[str, Call] = {}
@@ -33,6 +36,7 @@ def alternate(runs: Mapping[str, Call | str], repeats: int,
             continue
         try:
             call()
+            synchronize()  # an asynchronous device error belongs to this call
         except Exception as error:  # a peer that cannot run here (torch.compile without a compiler, ...)
             results[name] = unavailable(reason(error))
             continue
@@ -41,8 +45,10 @@ def alternate(runs: Mapping[str, Call | str], repeats: int,
     for r in range(repeats):
         step(f"repeat {r + 1}/{repeats}")
         for name, call in live.items():
+            synchronize()
             start = time.perf_counter()
             out = call()
+            synchronize()
             elapsed = time.perf_counter() - start
             results[name]["times"].append(max(elapsed, 1e-9))
             if out[0] is not None:
