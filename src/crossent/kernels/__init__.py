@@ -2,7 +2,8 @@
 
 A kernel computes the same numbers as the generic implementation in ``crossent.losses`` for the
 cases it covers, in fewer passes; the generic path is the oracle and tests hold the two together.
-Nothing here is imported by ``import crossent``.
+``import crossent`` loads this module and ``_autograd`` only: Numba, Triton and PyTorch are
+imported on the first call that a kernel takes.
 
 - ``_numpy``: NumPy kernels for plain cross-entropy of integer labels (softmax and one-logit
   sigmoid), used by ``crossent.models`` on every solver iteration.
