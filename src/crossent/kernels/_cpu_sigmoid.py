@@ -6,7 +6,8 @@ With ỹ = y (1 - ε) + ε/2 (label smoothing ε), pos_weight w⁺ and sample we
 
 p = σ(z), q = σ(-z). With e = exp(-|z|): -log σ(z) = max(-z, 0) + log1p(e), -log σ(-z) =
 max(z, 0) + log1p(e), and the larger of p, q is 1 / (1 + e), the smaller e / (1 + e), each exact
-(neither is computed as 1 minus the other). Two transcendentals per element.
+(neither is computed as 1 minus the other). Per element: one exp, one division (shared by
+1 / (1 + e) and log1p's argument e / (2 + e)) and a seven-term series for log1p.
 
 - :func:`sigmoid_float32` is the hot path: float32 arithmetic with the vectorizable exp and log1p
   of ``_numba_math``, in blocks of ``BLOCK`` elements, each block summing its losses in float32
@@ -27,7 +28,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from crossent.kernels._numba_math import exp_nonpositive, log1p_unit
+from crossent.kernels._numba_math import exp_nonpositive, log1p_series
 
 __all__ = ["BLOCK", "sigmoid_float32", "sigmoid_float64"]
 
@@ -37,6 +38,7 @@ BLOCK = 8192
 _FAST = {"reassoc", "nsz", "arcp", "contract"}  # no nnan/ninf: inf and NaN keep their meaning
 _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
+_TWO = np.float32(2.0)
 _HALF = np.float32(0.5)
 
 
@@ -47,9 +49,13 @@ def _element(x, target, w_pos, keep):  # type: ignore[no-untyped-def]
     c_pos = t * w_pos
     c_neg = _ONE - t
     e = exp_nonpositive(-abs(x))
-    log1p_e = log1p_unit(e)
+    # one division for two quotients: r = 1 / ((1 + e)(2 + e)), 1 / (1 + e) = (2 + e) r and
+    # e / (2 + e) = e (1 + e) r (log1p's argument)
+    one_e, two_e = _ONE + e, _TWO + e
+    r = _ONE / (one_e * two_e)
+    log1p_e = log1p_series(e * one_e * r)
     loss = c_pos * (max(-x, _ZERO) + log1p_e) + c_neg * (max(x, _ZERO) + log1p_e)
-    big = _ONE / (_ONE + e)
+    big = two_e * r
     small = e * big
     p = big if x >= _ZERO else small
     q = small if x >= _ZERO else big

@@ -12,7 +12,7 @@ AVX2/AVX-512 instructions, 8 or 16 lanes at a time:
   Within 1e-7 relative of exp in float64 where exp(x) is a normal float32; 0 below -87 (where
   exp(x) < 1.7e-38 is subnormal, and well under float32's resolution of any softmax row sum,
   which is at least 1); NaN for NaN.
-- :func:`log1p_unit`: log(1 + e) for e in [0, 1], the log-sigmoid's correction term:
+- :func:`log1p_series`: log(1 + e) for e in [0, 1], the log-sigmoid's correction term:
   with t = e / (2 + e) ≤ 1/3, log(1 + e) = 2 atanh(t) = 2 Σ t^(2j+1) / (2j+1); seven terms leave
   t¹⁶/15 < 2e-9 relative.
 - :func:`ordered`, :func:`unordered`: a float32 as an int32 with the same order (the sign-magnitude
@@ -39,7 +39,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["LINE", "exp_nonpositive", "log1p_unit", "ordered", "prefetch", "unordered"]
+__all__ = ["LINE", "exp_nonpositive", "log1p_series", "ordered", "prefetch", "unordered"]
 
 _inline = njit(cache=True, inline="always")
 
@@ -128,9 +128,9 @@ def exp_nonpositive(x):  # type: ignore[no-untyped-def]
 
 
 @_inline
-def log1p_unit(e):  # type: ignore[no-untyped-def]
-    """log(1 + e) in float32 for e in [0, 1] (see the module docstring)."""
-    t = e / (_TWO + e)
+def log1p_series(t):  # type: ignore[no-untyped-def]
+    """log(1 + e) in float32 for e in [0, 1], from t = e / (2 + e) in [0, 1/3] (see the module
+    docstring): the caller forms t, sharing its division with other quotients."""
     t2 = t * t
     s = _L13 * t2 + _L11
     s = s * t2 + _L9
