@@ -102,7 +102,8 @@ def _threads_of_torch() -> Iterator[None]:
     import torch
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), limit)))
     try:
         yield
     finally:

@@ -85,11 +85,11 @@ def _sigmoid_loss(
             return run_on_tensor(prediction, lambda values, want_grad: _sigmoid_triton(
                 gpu, values, y, **options, grad=want_grad), grad=grad, per_row=False)
     covered = from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight)
-    b = _binary_inputs(prediction, target, sample_weight, from_logits, xp,
-                       check_target=not covered or numba_kernels(prediction) is None)
+    checked = not covered or numba_kernels(prediction) is None  # else the kernel checks the targets
+    b = _binary_inputs(prediction, target, sample_weight, from_logits, xp, check_target=checked)
     shape = tuple(b.x.shape)
     cpu = numba_kernels(b.x)
-    if covered and cpu is None:  # (the prediction's own dtype passed the gate, its compute dtype did not)
+    if not checked and cpu is None:  # (the prediction's own dtype passed the gate, its compute dtype did not)
         _checks.in_unit_interval("target", b.y, xp)
     if covered and cpu is not None:
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)

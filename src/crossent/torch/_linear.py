@@ -264,8 +264,10 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
         gpu = triton_kernels(logits)
         if cpu is not None:  # the fused CPU kernel, writing the gradient over the chunk's logits
             rows[start:stop], g = _kernel_chunk(cpu, logits, y, kwargs, options, divide_by, row_scale, start, stop)
+            del logits  # (g is its buffer)
         elif gpu is not None:  # the Triton kernel, likewise, with no host sync
             rows[start:stop], g = _triton_chunk(gpu, logits, y, kwargs, options, divide_by, row_scale, start, stop)
+            del logits
         else:
             value, g = value_and_grad(cross_entropy, logits, y, **kwargs)
             rows[start:stop] = value
@@ -280,8 +282,7 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
             grad_weight.addmm_(g.T, h)
         if grad_bias is not None:
             grad_bias += g.sum(0)
-        del g  # (and the chunk's logits, which it may be) before the next chunk's are made
-        logits = None
+        del g  # freed before the next chunk's logits are made
     return rows, (grad_hidden, grad_weight, grad_bias)
 
 
