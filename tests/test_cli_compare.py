@@ -16,17 +16,24 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
                           cwd=cwd)
 
 
-def test_compare_on_the_embedded_data_writes_json_and_report(tmp_path: Path) -> None:
-    done = run("compare", "--cv", "3", "--losses", "ce", "weighted-ce", "focal", "--json", str(tmp_path / "r.json"),
-               "--report", str(tmp_path / "r.html"), "--no-progress")
+def test_compare_on_the_embedded_data_writes_json_report_and_oof(tmp_path: Path) -> None:
+    done = run("compare", "--cv", "3", "--repeats", "1", "--losses", "ce", "weighted-ce", "focal:gamma=1",
+               "--json", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html"), "--oof",
+               str(tmp_path / "oof.csv"), "--no-progress")
     assert done.returncode == 0, done.stderr
-    assert "breast cancer" in done.stdout and "recommended:" in done.stdout
+    assert "hypothyroid" in done.stdout and "recommended:" in done.stdout and "decisions" in done.stdout
+    assert done.stderr == ""  # no library warning leaks
     result = json.loads((tmp_path / "r.json").read_text())
-    assert set(result["losses"]) == {"ce", "weighted-ce", "focal"}
-    assert result["recommendation"] in result["losses"]
+    assert set(result["losses"]) == {"ce", "weighted-ce", "focal:gamma=1"}
+    assert result["recommendation"] in result["losses"] and result["dataset"]["impute"] == "median"
     html = (tmp_path / "r.html").read_text()
-    assert html.count("data:image/png;base64,") == 4
+    assert html.count("data:image/png;base64,") == 6
     assert "http://" not in html and "https://" not in html  # self-contained
+    # the out-of-fold predictions are what crossent eval reads; its log loss is the out-of-fold one
+    scored = run("eval", str(tmp_path / "oof.csv"), "--target", "target", "--probs", "ce:negative",
+                 "ce:hypothyroid", "--json")
+    assert scored.returncode == 0, scored.stderr
+    assert 0 < json.loads(scored.stdout)["scores"]["log_loss"] < 0.2
 
 
 def test_compare_on_a_csv(tmp_path: Path) -> None:
@@ -35,19 +42,27 @@ def test_compare_on_a_csv(tmp_path: Path) -> None:
     y = np.where(X[:, 0] + 0.5 * rng.normal(size=120) > 0.6, "yes", "no")
     lines = ["a,b,c,outcome", *[f"{r[0]:.4f},{r[1]:.4f},{r[2]:.4f},{t}" for r, t in zip(X, y, strict=True)]]
     (tmp_path / "d.csv").write_text("\n".join(lines) + "\n")
-    done = run("compare", str(tmp_path / "d.csv"), "--target", "outcome", "--cv", "3", "--json", "-")
+    done = run("compare", str(tmp_path / "d.csv"), "--target", "outcome", "--cv", "3", "--repeats", "1",
+               "--decision", "recall>=0.9", "--json", "-")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["dataset"]["classes"] == ["no", "yes"] and result["dataset"]["n_features"] == 3
+    assert result["decision"] == "recall>=0.9"
 
 
 @pytest.mark.parametrize(("csv", "args", "fragment"), [
     (None, ["missing.csv", "--target", "y"], "no such file"),
     ("a,y\n1,0\n2,1\n", ["--target", "label"], "has no column 'label'"),
-    ("a,y\nx,0\n2,1\n", ["--target", "y"], "is not numeric"),
+    ("a,y\nx,0\n2,1\n", ["--target", "y"], "not a number"),
     ("a,y\n1,0\n2,0\n", ["--target", "y"], "single class"),
     ("a,y\n1,0\nnan,1\n2,1\n", ["--target", "y"], "missing value"),
-    ("a,y\n" + "".join(f"{i},{int(i < 3)}\n" for i in range(30)), ["--target", "y"], "fewer than the 5 folds"),
+    ("a,y\n1,0\n,1\n2,1\n", ["--target", "y"], "pass --impute median"),
+    ("a,y\n1,0\n2,1\n", ["--target", "y", "--metric", "ecelent"], "ecelent"),
+    ("a,y\n1,0\n2,1\n", ["--target", "y", "--seed", "-5"], "--seed"),
+    ("a,y\n1,0\n2,1\n", ["--target", "y", "--json", "nowhere/r.json"], "no such directory"),
+    ("a,y\n1,0\n2,1\n", ["--target", "y", "--losses", "focal:gamma=x"], "gamma must be a number"),
+    ("a,y\n1,0\n2,1\n", ["--target", "y", "--decision", "youden"], "--decision must be"),
+    ("a,y\n" + "".join(f"{i},{int(i < 3)}\n" for i in range(30)), ["--target", "y"], "has 3 sample(s)"),
     ("a,y\n1,0\n2,1\n", [], "--target COL is required"),
 ])
 def test_compare_errors_are_one_line(tmp_path: Path, csv: str | None, args: list[str], fragment: str) -> None:

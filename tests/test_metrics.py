@@ -27,6 +27,7 @@ from crossent.metrics import (
     expected_calibration_error,
     fit_temperature,
     log_loss,
+    parse_ece_name,
     reliability_curve,
 )
 
@@ -502,3 +503,44 @@ def test_importing_metrics_is_light() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"
 
+
+
+# --- parse_ece_name: the inverse of ece_name ---
+
+ECE_OPTIONS = [(n_bins, strategy, scope, norm) for n_bins in (1, 10, 15)
+               for strategy in ("uniform", "quantile") for scope in ("top-label", "classwise")
+               for norm in ("l1", "l2", "max")]
+
+
+@pytest.mark.parametrize("options", ECE_OPTIONS)
+def test_parse_ece_name_inverts_ece_name(options: tuple[Any, ...]) -> None:
+    name = ece_name(*options)
+    parsed = parse_ece_name(name)
+    assert parsed == dict(zip(("n_bins", "strategy", "scope", "norm"), options, strict=True))
+    assert ece_name(**parsed) == name
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ece", ece_name()),
+    ("ece[10]", "ece[10,uniform,top-label,l1]"),
+    ("ece[10,quantile]", "ece[10,quantile,top-label,l1]"),
+    ("ece[10, quantile, classwise]", "ece[10,quantile,classwise,l1]"),
+    ("ece[15, uniform, top-label, max]", "ece[15,uniform,top-label,max]"),
+])
+def test_parse_ece_name_fills_in_the_defaults(text: str, expected: str) -> None:
+    assert ece_name(**parse_ece_name(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["ecelent", "ece[", "ece[]", "ece[0]", "ece[-1]", "ece[1.5]", "ece[15,uniform,bogus]",
+                                  "ece[15,uniform,top-label,l1,extra]", "ece[15,]", "ECE", " ece", "ece[15]x",
+                                  "ece[15,classwise]"])
+def test_parse_ece_name_rejects_anything_else(text: str) -> None:
+    with pytest.raises(ValueError, match=r"cannot read .* as an ECE name.*expected 'ece' or 'ece\[n_bins,") as error:
+        parse_ece_name(text)
+    message = str(error.value)
+    assert repr(text) in message and "\n" not in message
+
+
+def test_parse_ece_name_wants_a_str() -> None:
+    with pytest.raises(TypeError, match="an ECE name must be a str, got int"):
+        parse_ece_name(15)  # type: ignore[arg-type]

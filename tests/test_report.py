@@ -19,20 +19,22 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 @pytest.fixture(scope="module")
 def report() -> str:
-    data = embedded()
-    result: Comparison = compare(data.X, data.y, losses=["ce", "weighted-ce"], cv=3, progress=False,
-                                 class_names=data.class_names)
+    data = embedded("breast-cancer")
+    result: Comparison = compare(data.X, data.y, losses=["ce", "weighted-ce"], cv=3, repeats=1, progress=False,
+                                 class_names=data.class_names, n_jobs=1)
     result.dataset["name"] = data.description
     return html_report(result)
 
 
-def test_self_contained_with_four_png_figures(report: str) -> None:
+def test_self_contained_with_six_png_figures(report: str) -> None:
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", report)
-    assert len(images) == 4
+    assert len(images) == 6  # raw and calibrated reliability, PR/ROC, metrics, training, the texts' curve
     for image in images:
         assert base64.b64decode(image)[:8] == b"\x89PNG\r\n\x1a\n"
     assert not re.search(r"(src|href)=['\"](https?:|//|file:)", report)
     assert "Recommendation:" in report and "weighted-ce" in report
+    for section in ("Decisions", "Probabilities", "Notes", "Confusion at the chosen rule", "CI (corrected"):
+        assert section in report
 
 
 def _chromium() -> str | None:
@@ -56,4 +58,4 @@ def test_every_image_renders_in_headless_chromium(report: str, tmp_path: Path) -
     done = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                            "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
                           capture_output=True, text=True, timeout=120)
-    assert "<title>rendered 4 of 4</title>" in done.stdout, done.stderr[-2000:]
+    assert "<title>rendered 6 of 6</title>" in done.stdout, done.stderr[-2000:]

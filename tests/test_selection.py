@@ -1,135 +1,192 @@
-"""compare(): the same model and folds for every loss, the scores, and the recommendation rule."""
+"""compare(): the protocol end to end — calibration that repairs, decisions chosen on held-out data,
+tuning, honest recommendations, the model seam, parallel = serial — and its errors."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from crossent.selection import CATALOG, Comparison, compare, embedded
-from crossent.selection._compare import _metrics, _recommend
+from crossent.selection import Comparison, candidate, compare, embedded
 
 sklearn_datasets = pytest.importorskip("sklearn.datasets")
 
 
 @pytest.fixture(scope="module")
-def breast_cancer() -> Comparison:
-    data = embedded()
-    return compare(data.X, data.y, cv=5, class_names=data.class_names, progress=False)
+def hypothyroid() -> Comparison:
+    data = embedded("hypothyroid")
+    return compare(data.X, data.y, losses=["ce", "weighted-ce", "logit-adjusted", "focal"], repeats=1,
+                   impute="median", class_names=data.class_names, n_jobs=1, progress=False)
 
 
-def test_defaults_on_the_embedded_data(breast_cancer: Comparison) -> None:
-    result = breast_cancer
-    assert [c.name for c in result.candidates] == ["ce", "weighted-ce", "focal", "label-smoothing", "logit-adjusted"]
-    assert result.metric == "log_loss_scaled"
-    assert result.recommendation in {c.name for c in result.candidates}
-    assert result.reason and result.recommendation in result.reason
-    assert result.dataset["counts"] == [357, 212] and result.dataset["minority"] == "malignant"
+def test_every_split_scores_every_candidate(hypothyroid: Comparison) -> None:
+    result = hypothyroid
+    assert result.metric == "log_loss_calibrated" and result.calibration == "bias-corrected"
+    assert len(result.splits) == 5 and result.dataset["counts"] == [3012, 151]
     for name, per_metric in result.scores.items():
         for key, values in per_metric.items():
-            assert len(values) == 5, (name, key)
-            assert np.all(np.isfinite(values)), (name, key)
-        assert len(result.temperatures[name]) == 5 and min(result.temperatures[name]) > 0
-    # every sample is predicted exactly once, out of fold, by every loss
-    for probabilities in result.oof_probabilities.values():
-        np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-12)
-    summary = result.summary()
-    assert summary["ce"]["log_loss"]["mean"] == pytest.approx(np.mean(result.scores["ce"]["log_loss"]))
-    # temperature scaling is fitted on held-out data: it cannot be much worse than the raw model
+            assert len(values) == 5 and np.all(np.isfinite(values)), (name, key)
+    # every sample is predicted exactly once, out of fold, raw and calibrated
     for name in result.scores:
-        assert summary[name]["log_loss_scaled"]["mean"] < summary[name]["log_loss"]["mean"] * 1.25
-    table = result.table()
-    assert all(c.name in table for c in result.candidates) and f"{result.recommendation} <" in table
+        np.testing.assert_allclose(result.oof_raw[name].sum(axis=1), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(result.oof_calibrated[name].sum(axis=1), 1.0, rtol=1e-12)
+    assert result.recommendation in result.scores and result.reason
+    assert json.loads(result.to_json())["recommendation"] == result.recommendation
 
 
-def test_class_weighting_buys_recall(breast_cancer: Comparison) -> None:
-    # The published trade-off, on real data: balanced weights raise minority recall.
-    s = breast_cancer.summary()
-    assert s["weighted-ce"]["minority_recall"]["mean"] >= s["ce"]["minority_recall"]["mean"]
+def test_a_bias_correction_repairs_class_weighting(hypothyroid: Comparison) -> None:
+    # Class weights and logit adjustment shift the logits' bias: temperature scaling cannot undo that,
+    # one bias per class can. The calibrated gap to plain CE is a fraction of the raw gap.
+    s = hypothyroid.summary()
+    for name in ("weighted-ce", "logit-adjusted"):
+        raw_gap = s[name]["log_loss"]["mean"] - s["ce"]["log_loss"]["mean"]
+        calibrated_gap = s[name]["log_loss_calibrated"]["mean"] - s["ce"]["log_loss_calibrated"]["mean"]
+        assert raw_gap > 0.03, name
+        assert calibrated_gap < 0.25 * raw_gap, name
 
 
-def test_deterministic_for_a_seed(breast_cancer: Comparison) -> None:
-    data = embedded()
-    again = compare(data.X, data.y, losses=["ce", "focal"], cv=5, progress=False)
+def test_binary_calibration_is_judged_on_p_positive(hypothyroid: Comparison) -> None:
+    # Weighted CE predicts far too many positives; P(positive)'s ECE says so (a top-label ECE hides it).
+    from crossent.metrics import expected_calibration_error
+
+    s = hypothyroid.summary()
+    assert "P(hypothyroid)" in hypothyroid.metric_of("ece").label
+    p = hypothyroid.oof_raw["weighted-ce"][:, 1]
+    top = expected_calibration_error(hypothyroid.y, p, scope="top-label")
+    positive = expected_calibration_error(hypothyroid.y, p, scope="classwise")
+    assert positive > 2 * top
+    assert s["weighted-ce"]["ece"]["mean"] > 2 * s["ce"]["ece"]["mean"]
+
+
+def test_decision_rules_are_chosen_on_the_inner_folds(hypothyroid: Comparison) -> None:
+    s = hypothyroid.summary()
+    # weighted CE at 0.5 buys recall with precision; at its own chosen threshold it is no better than ce at its own
+    assert s["weighted-ce"]["recall_default"]["mean"] > s["ce"]["recall_default"]["mean"] + 0.1
+    assert abs(s["weighted-ce"]["f1"]["mean"] - s["ce"]["f1"]["mean"]) < 0.05
+    for name in hypothyroid.scores:
+        thresholds = [r["thresholds"][0] for r in hypothyroid.rules[name]]
+        assert len(set(thresholds)) > 1  # one per split, each from that split's training part
+        assert all(0 < t < 1 for t in thresholds)
+    assert any("shifted threshold" in w and w.startswith("weighted-ce") for w in hypothyroid.warnings)
+    assert len(hypothyroid.analysis) == 4 and "recall" in hypothyroid.analysis[0]
+
+
+def test_serial_and_parallel_give_the_same_numbers() -> None:
+    X, y = sklearn_datasets.make_classification(n_samples=300, n_features=6, weights=[0.85], random_state=1)
+    runs = [compare(X, y, losses=["ce", "focal"], cv=3, repeats=1, n_jobs=n, progress=False) for n in (1, 2)]
     for name in ("ce", "focal"):
-        for key in ("log_loss", "log_loss_scaled", "ece", "roc_auc"):
-            np.testing.assert_allclose(again.scores[name][key], breast_cancer.scores[name][key], rtol=1e-6)
+        for key in ("log_loss", "log_loss_calibrated", "f1", "roc_auc"):
+            np.testing.assert_allclose(runs[0].scores[name][key], runs[1].scores[name][key], rtol=1e-10)
+    assert runs[1].n_jobs == 2
 
 
-def test_multiclass_and_a_higher_is_better_metric() -> None:
-    X, y = sklearn_datasets.load_wine(return_X_y=True)
-    result = compare(X, y, losses=["ce", "focal", "poly1"], cv=3, metric="roc_auc", progress=False)
-    means = {n: np.mean(result.scores[n]["roc_auc"]) for n in result.scores}
-    assert result.metric == "roc_auc"
-    best = max(means, key=means.__getitem__)
-    assert result.recommendation in (best, "ce")
-    assert result.oof_probabilities["ce"].shape == (len(y), 3)
+def test_plain_ce_stays_on_balanced_data() -> None:
+    # iris is balanced: the texts' imbalance remedies buy nothing, and noise must not win.
+    X, y = sklearn_datasets.load_iris(return_X_y=True)
+    result = compare(X, y, n_jobs=1, progress=False)
+    assert result.recommendation == "ce", result.reason
+    assert "ce kept" in result.reason and "CI" in result.reason
+    assert set(result.tests) == {"weighted-ce", "focal", "label-smoothing", "logit-adjusted"}
+
+
+def test_tuning_records_what_each_split_chose() -> None:
+    X, y = sklearn_datasets.make_classification(n_samples=240, n_features=5, weights=[0.8], random_state=2)
+    result = compare(X, y, losses=["ce:C=1", "focal"], cv=3, repeats=1, tune=True, n_jobs=1, progress=False)
+    assert all(choice == "C=1" for choice in result.chosen["ce:C=1"])  # a value the user wrote is not tuned
+    for choice, searched in zip(result.chosen["focal"], result.searched["focal"], strict=True):
+        gamma, c = (part.split("=")[1] for part in choice.split(", "))
+        assert float(gamma) in (0.5, 1.0, 2.0, 3.0) and float(c) in (0.1, 1.0, 10.0)
+        assert len(searched) == 12 and min(searched, key=lambda point: point[1])[0] == choice
+
+
+def test_the_model_is_a_seam() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    def logistic(loss: str, *, loss_options: dict[str, float], class_weight: object) -> LogisticRegression:
+        return LogisticRegression(class_weight=class_weight)
+
+    X, y = sklearn_datasets.make_classification(n_samples=200, n_features=4, random_state=3)
+    result = compare(X, y, losses=["ce", "weighted-ce"], model=logistic, cv=3, repeats=1, n_jobs=1, progress=False)
+    assert result.model == "logistic" and result.histories == {}
+    assert np.all(np.isfinite(result.scores["weighted-ce"]["log_loss_calibrated"]))
+
+
+def test_cost_decisions_report_the_expected_cost() -> None:
+    X, y = sklearn_datasets.make_classification(n_samples=400, n_features=5, weights=[0.9], random_state=4)
+    result = compare(X, y, losses=["ce"], cv=3, repeats=1, decision="cost 10:1", n_jobs=1, progress=False)
+    s = result.summary()["ce"]
+    assert s["cost"]["mean"] <= s["cost_default"]["mean"] + 1e-9 or s["cost"]["mean"] < 0.5
+    threshold = result.rules["ce"][0]["thresholds"][0]
+    assert threshold == pytest.approx(1 / 11)  # the Bayes rule FP / (FN + FP) on calibrated probabilities
+
+
+def test_missing_values_are_imputed_inside_the_folds() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 3))
+    y = (X[:, 0] + rng.normal(size=200) > 0.8).astype(int)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    with pytest.raises(ValueError, match="missing value"):
+        compare(X, y, losses=["ce"], progress=False)
+    result = compare(X, y, losses=["ce"], cv=3, repeats=1, impute="median", n_jobs=1, progress=False)
+    assert result.dataset["missing_values"] == int(np.isnan(X).sum())
 
 
 def test_multilabel_defaults() -> None:
-    X, Y = sklearn_datasets.make_multilabel_classification(n_samples=300, n_features=8, n_classes=4,
-                                                           random_state=0)
-    result = compare(X, Y, cv=3, progress=False)
+    X, Y = sklearn_datasets.make_multilabel_classification(n_samples=300, n_features=8, n_classes=4, random_state=0)
+    result = compare(X, Y, cv=3, repeats=1, n_jobs=1, progress=False)
     assert [c.name for c in result.candidates] == ["bce", "pos-weighted-bce", "binary-focal", "asymmetric"]
-    assert result.oof_probabilities["bce"].shape == Y.shape
-    assert result.dataset["kind"] == "multilabel"
+    assert result.oof_raw["bce"].shape == Y.shape and result.dataset["kind"] == "multilabel"
+    json.loads(result.to_json())  # no NaN (allow_nan=False)
 
 
-def _handmade(scores: dict[str, dict[str, list[float]]], metric: str = "log_loss_scaled") -> Comparison:
-    names = list(scores)
-    keys = [m.key for m in _metrics()]
-    full = {n: {k: list(scores[n].get(k, [0.5, 0.5, 0.5, 0.5])) for k in keys} for n in names}
-    return Comparison(dataset={}, candidates=[CATALOG[n] for n in names], metrics=_metrics(), metric=metric,
-                      scores=full, temperatures={n: [] for n in names}, oof_probabilities={},
-                      y=np.zeros(0), histories={})
+@pytest.mark.parametrize(("text", "family", "options", "params"), [
+    ("focal", "focal", {"gamma": 2.0}, {}),
+    ("focal:gamma=1", "focal", {"gamma": 1.0}, {}),
+    ("label-smoothing:epsilon=0.05", "label-smoothing", {"label_smoothing": 0.05}, {}),
+    ("poly1", "poly1", {"epsilon": 2.0}, {}),  # the function's default, as everywhere
+    ("logit-adjusted:tau=1.5,C=0.1", "logit-adjusted", {"tau": 1.5}, {"C": 0.1}),
+])
+def test_candidate_syntax(text: str, family: str, options: dict[str, float], params: dict[str, float]) -> None:
+    c = candidate(text, "single-label")
+    assert (c.family, dict(c.loss_options), dict(c.params)) == (family, options, params)
 
 
-def test_a_tie_within_one_standard_error_goes_to_plain_ce() -> None:
-    # focal is better on average (0.02), but the paired fold differences vary by more than that.
-    result = _handmade({"ce": {"log_loss_scaled": [0.30, 0.20, 0.40, 0.25]},
-                        "focal": {"log_loss_scaled": [0.20, 0.25, 0.35, 0.27]}})
-    _recommend(result, "ce")
-    assert result.recommendation == "ce"
-    assert "within one standard error" in result.reason and "focal" in result.reason
-
-
-def test_a_clear_win_is_recommended() -> None:
-    result = _handmade({"ce": {"log_loss_scaled": [0.30, 0.31, 0.29, 0.30]},
-                        "focal": {"log_loss_scaled": [0.20, 0.22, 0.19, 0.21]}})
-    _recommend(result, "ce")
-    assert result.recommendation == "focal"
-    assert "more than one standard error" in result.reason
-
-
-def test_higher_is_better_metrics_pick_the_maximum() -> None:
-    result = _handmade({"ce": {"roc_auc": [0.80, 0.81, 0.79, 0.80]},
-                        "focal": {"roc_auc": [0.90, 0.91, 0.89, 0.92]}}, metric="roc_auc")
-    _recommend(result, "ce")
-    assert result.recommendation == "focal"
-
-
-def test_warns_when_recall_is_bought_with_calibration() -> None:
-    result = _handmade({
-        "ce": {"minority_recall": [0.80, 0.82, 0.81, 0.79], "ece": [0.02, 0.03, 0.02, 0.025]},
-        "weighted-ce": {"minority_recall": [0.92, 0.93, 0.90, 0.91], "ece": [0.08, 0.09, 0.07, 0.085]},
-        "focal": {"minority_recall": [0.80, 0.82, 0.81, 0.79], "ece": [0.02, 0.03, 0.02, 0.025]},
-    })
-    _recommend(result, "ce")
-    assert len(result.warnings) == 1
-    assert result.warnings[0].startswith("weighted-ce raises minority-class recall") and "ECE" in result.warnings[0]
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("hinge", "unknown loss 'hinge'"),
+    ("focal:beta=1", "focal has no option 'beta'"),
+    ("focal:gamma=x", "gamma must be a number, got 'x'"),
+    ("focal:gamma=-1", "gamma must be ≥ 0"),
+    ("focal:gamma", "options are written name=value"),
+    ("ce:C=0", "C must be positive"),
+    ("asymmetric", "is for multi-label targets"),
+])
+def test_candidate_errors(text: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment):
+        candidate(text, "single-label")
 
 
 @pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"y": np.zeros(20, dtype=int)}, "single class"),
-    ({"y": np.array([0] * 18 + [1] * 2)}, "fewer than the 5 folds"),
+    ({"y": np.zeros(30, dtype=int)}, "single class"),
+    ({"y": np.array([0] * 26 + [1] * 4)}, "class '1' has 4 sample"),
+    ({"y": np.array([0.0, 1.0] * 14 + [np.nan, 1.0])}, "missing label"),
     ({"metric": "accuracy"}, "metric must be one of"),
-    ({"losses": ["hinge"]}, "unknown loss 'hinge'"),
-    ({"losses": ["asymmetric"]}, "is for multi-label targets"),
-    ({"cv": 1}, "cv must be an int of at least 2"),
+    ({"metric": "ecelent"}, "ecelent"),
+    ({"calibration": "platt"}, "calibration must be one of"),
+    ({"decision": "youden"}, "--decision must be"),
+    ({"n_jobs": 0}, "n_jobs must be"),
+    ({"losses": ["ce", "ce"]}, "repeat a name"),
 ])
 def test_bad_arguments(kwargs: dict[str, object], fragment: str) -> None:
     rng = np.random.default_rng(0)
-    args = {"X": rng.normal(size=(20, 3)), "y": np.array([0, 1] * 10)}
+    args = {"X": rng.normal(size=(30, 3)), "y": np.array([0, 1] * 15)}
     args.update(kwargs)
     X, y = args.pop("X"), args.pop("y")
     with pytest.raises(ValueError, match=fragment):
-        compare(X, y, progress=False, **args)
+        compare(X, y, progress=False, **{"n_jobs": 1, **args})
+
+
+def test_an_ece_metric_is_parsed_and_named() -> None:
+    X, y = sklearn_datasets.make_classification(n_samples=200, n_features=4, random_state=6)
+    result = compare(X, y, losses=["ce"], cv=3, repeats=1, metric="ece[10,quantile]", n_jobs=1, progress=False)
+    assert result.metric == "ece_calibrated" and "ece[10,quantile,classwise,l1]" in result.metric_of("ece").label

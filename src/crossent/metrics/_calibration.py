@@ -21,13 +21,14 @@ quantiles of the row's own values, so each bin holds about N / B samples.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 
 from crossent.metrics import _inputs
 
-__all__ = ["CalibrationBins", "ece_name", "expected_calibration_error", "reliability_curve"]
+__all__ = ["CalibrationBins", "ece_name", "expected_calibration_error", "parse_ece_name", "reliability_curve"]
 
 # Options are plain ``str`` in signatures, as the losses' ``reduction``, and checked at run time.
 STRATEGIES = ("uniform", "quantile")
@@ -104,6 +105,41 @@ def ece_name(n_bins: int = 15, strategy: str = "uniform", scope: str = "top-labe
     scope = _inputs.choice("scope", scope, SCOPES)
     norm = _inputs.choice("norm", norm, NORMS)
     return f"ece[{n_bins},{strategy},{scope},{norm}]"
+
+
+ECE_DEFAULTS: dict[str, Any] = {"n_bins": 15, "strategy": "uniform", "scope": "top-label", "norm": "l1"}
+"""The options of a bare ``"ece"``: :func:`ece_name`'s defaults."""
+
+_ECE_FORM = (f"'ece' or 'ece[n_bins,strategy,scope,norm]' (trailing options may be left out; n_bins a positive "
+             f"int, strategy {'|'.join(STRATEGIES)}, scope {'|'.join(SCOPES)}, norm {'|'.join(NORMS)}), "
+             f"e.g. 'ece[15,uniform,top-label,l1]' or 'ece[10]'")
+
+
+def parse_ece_name(text: str) -> dict[str, Any]:
+    """The options of an :func:`ece_name`: its inverse, ``ece_name(**parse_ece_name(name)) == name``.
+
+    ``"ece"`` is the defaults; ``"ece[n_bins,strategy,scope,norm]"`` may leave out trailing
+    options (``"ece[10]"``, ``"ece[10,quantile]"``), which take the defaults, and allows spaces
+    around the commas. Anything else is a ``ValueError`` quoting the text and the accepted form.
+
+    >>> parse_ece_name("ece[10, quantile]")
+    {'n_bins': 10, 'strategy': 'quantile', 'scope': 'top-label', 'norm': 'l1'}
+    >>> ece_name(**parse_ece_name("ece"))
+    'ece[15,uniform,top-label,l1]'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"an ECE name must be a str, got {type(text).__name__}")
+    match = re.fullmatch(r"ece(?:\[([^\[\]]*)\])?", text)
+    items = [] if match is None or match.group(1) is None else [item.strip() for item in match.group(1).split(",")]
+    options = dict(ECE_DEFAULTS)
+    if match is None or len(items) > len(options) or not re.fullmatch(r"[1-9][0-9]*", (items or ["1"])[0]):
+        raise ValueError(f"cannot read {text!r} as an ECE name; expected {_ECE_FORM}")
+    allowed = (None, STRATEGIES, SCOPES, NORMS)
+    for key, item, choices in zip(ECE_DEFAULTS, items, allowed, strict=False):
+        if choices is not None and item not in choices:
+            raise ValueError(f"cannot read {text!r} as an ECE name ({key} {item!r}); expected {_ECE_FORM}")
+        options[key] = int(item) if choices is None else item
+    return options
 
 
 def expected_calibration_error(

@@ -1,14 +1,28 @@
-"""Which loss to train with: ``compare`` runs the candidates on the same model and folds."""
+"""Which loss to train with: ``compare`` runs the candidates on the same model and splits.
 
-from crossent.selection._candidates import CATALOG, Candidate
-from crossent.selection._compare import Comparison, compare, score_predictions
+The protocol's steps, one module each: ``_data`` (the embedded data sets and the user's tables),
+``_splits`` (repeated stratified folds), ``_fit`` (the model seam, out-of-fold logits, tuning),
+``_calibrate`` (post-hoc calibration with visible fallbacks), ``_decide`` (decision rules chosen
+on held-out data), ``_score`` (the metrics), ``_recommend`` (paired, corrected tests); ``_compare``
+runs them and ``_result`` holds what they found.
+"""
+
+from crossent.selection._candidates import FAMILIES, TUNING_GRIDS, Candidate, candidate, catalog
+from crossent.selection._compare import compare
 from crossent.selection._data import Dataset, embedded, read_predictions, read_table
+from crossent.selection._fit import LinearModel
+from crossent.selection._result import Comparison
+from crossent.selection._score import score_predictions
 
 __all__ = [
-    "CATALOG",
+    "FAMILIES",
+    "TUNING_GRIDS",
     "Candidate",
     "Comparison",
     "Dataset",
+    "LinearModel",
+    "candidate",
+    "catalog",
     "compare",
     "embedded",
     "read_predictions",

@@ -1,0 +1,1 @@
+"""Data sets that ship with crossent (see README.md beside this file)."""

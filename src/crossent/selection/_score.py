@@ -1,0 +1,178 @@
+"""The protocol's scoring step: what a split's test part says of a candidate's probabilities.
+
+Everything here takes probabilities in the selection layer's one convention: ``(N, C)`` rows
+summing to 1 for exclusive classes (binary problems too, as two columns) and ``(N, L)`` per-label
+probabilities for multi-label targets. The metrics come from :mod:`crossent.metrics` (proper
+scores, calibration) and scikit-learn (ranking).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+ECE_DEFAULTS: dict[str, Any] = {"n_bins": 15, "strategy": "uniform", "norm": "l1"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A column of the comparison: its key, its label, its direction and what it measures."""
+
+    key: str
+    label: str
+    short: str
+    lower_is_better: bool
+    about: str
+
+
+def ece_options(kind: str, requested: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ECE that fits the problem, unless ``requested`` (parsed from ``--metric ece[...]``)
+    says otherwise: binary problems are calibrated on P(positive) (``classwise`` of the
+    one-column form: the positive class), multi-label per label, multiclass top-label."""
+    if requested is not None:
+        return dict(requested)
+    return {**ECE_DEFAULTS, "scope": "top-label" if kind == "multiclass" else "classwise"}
+
+
+def ece_label(kind: str, options: dict[str, Any], positive: str) -> str:
+    """The ECE column's label, which states its scope: ``ECE of P(malignant)``, ``top-label ECE``."""
+    from crossent.metrics import ece_name
+
+    name = ece_name(**options)
+    if kind == "binary":
+        scope = f"of P({positive})" if options["scope"] == "classwise" else "top-label"
+    elif kind == "multilabel":
+        scope = "per label" if options["scope"] == "classwise" else "top-label per label"
+    else:
+        scope = "classwise" if options["scope"] == "classwise" else "top-label"
+    return f"ECE {scope} {name}"
+
+
+def metrics(kind: str, calibration: str, ece: dict[str, Any], positive: str, *, cost: bool) -> list[Metric]:
+    """The comparison's columns for a kind of problem ("binary", "multiclass", "multilabel")."""
+    repaired = {"bias-corrected": "bias-corrected", "temperature": "T-scaled", "none": "raw"}[calibration]
+    ece_text = ece_label(kind, ece, positive)
+    out = [
+        Metric("log_loss", "log loss (raw)", "log loss", True, "mean negative log-likelihood of the raw model (nats)"),
+        Metric("log_loss_calibrated", f"log loss ({repaired})", "LL cal", True,
+               f"log loss after {calibration} calibration fitted on the inner out-of-fold logits"),
+        Metric("brier", "Brier (raw)", "Brier", True, "mean squared error of the raw probabilities"),
+        Metric("brier_calibrated", f"Brier ({repaired})", "Brier cal", True, "Brier score after calibration"),
+        Metric("ece", f"{ece_text} (raw)", "ECE", True, "expected calibration error of the raw probabilities"),
+        Metric("ece_calibrated", f"{ece_text} ({repaired})", "ECE cal", True, "ECE after calibration"),
+    ]
+    if kind == "multiclass":
+        out.append(Metric("ece_classwise_calibrated", f"classwise ECE ({repaired})", "cw-ECE cal", True,
+                          "classwise ECE (every class's probability, averaged) after calibration"))
+    out += [
+        Metric("roc_auc", "ROC-AUC", "ROC-AUC", False, "area under the ROC curve (one-vs-rest, macro)"),
+        Metric("average_precision", "average precision", "avg. prec.", False,
+               "area under the precision-recall curve (macro)"),
+    ]
+    rarest = "rarest label" if kind == "multilabel" else "rarest class"
+    f1_about = f"F1 of the {rarest}" if kind == "binary" else "macro-F1"
+    for suffix, where in (("", "at the decision rule chosen on the inner folds"), ("_default", "at argmax / 0.5")):
+        tag = "" if not suffix else " @0.5"
+        out += [
+            Metric(f"f1{suffix}", f"F1{tag}", f"F1{tag}", False, f"{f1_about} {where}"),
+            Metric(f"recall{suffix}", f"recall{tag}", f"recall{tag}", False, f"recall of the {rarest} {where}"),
+            Metric(f"precision{suffix}", f"precision{tag}", f"prec.{tag}", False, f"precision of the {rarest} {where}"),
+            Metric(f"balanced_accuracy{suffix}", f"balanced accuracy{tag}", f"bal. acc.{tag}", False,
+                   f"mean recall over classes {where}"),
+            Metric(f"worst_recall{suffix}", f"worst-class recall{tag}", f"worst rec.{tag}", False,
+                   f"the smallest recall of any class (label) {where}"),
+        ]
+        if cost:
+            out.append(Metric(f"cost{suffix}", f"expected cost{tag}", f"cost{tag}", True,
+                              f"mean misclassification cost per sample {where}"))
+    out.append(Metric("fit_time", "fit time (s)", "fit s", True, "seconds to fit the model on one training part"))
+    return out
+
+
+def probabilities(logits: np.ndarray, multilabel: bool) -> np.ndarray:
+    """Logits to the layer's probabilities: sigmoid per label, two columns for one binary logit,
+    softmax otherwise."""
+    from crossent import sigmoid, softmax
+
+    if multilabel:
+        return np.asarray(sigmoid(logits))
+    if logits.ndim == 1:
+        p = np.asarray(sigmoid(logits))
+        return np.column_stack([np.asarray(sigmoid(-logits)), p])
+    return np.asarray(softmax(logits, axis=-1))
+
+
+def metric_form(p: np.ndarray, multilabel: bool) -> np.ndarray:
+    """The form :mod:`crossent.metrics` takes: P(class 1) ``(N,)`` for two exclusive classes."""
+    return p[:, 1] if not multilabel and p.shape[1] == 2 else p
+
+
+def probability_scores(y: np.ndarray, raw: np.ndarray, calibrated: np.ndarray, *, kind: str,
+                       ece: dict[str, Any]) -> dict[str, float]:
+    """Proper scores, calibration and ranking of the raw and the calibrated probabilities."""
+    from crossent.metrics import brier_score, expected_calibration_error, log_loss
+
+    multilabel = kind == "multilabel"
+    r, c = metric_form(raw, multilabel), metric_form(calibrated, multilabel)
+    out = {
+        "log_loss": log_loss(y, r),
+        "log_loss_calibrated": log_loss(y, c),
+        "brier": brier_score(y, r),
+        "brier_calibrated": brier_score(y, c),
+        "ece": expected_calibration_error(y, r, **ece),
+        "ece_calibrated": expected_calibration_error(y, c, **ece),
+    }
+    if kind == "multiclass":
+        out["ece_classwise_calibrated"] = expected_calibration_error(y, c, **{**ece, "scope": "classwise"})
+    out.update(ranking_scores(y, r, multilabel=multilabel))
+    return out
+
+
+def ranking_scores(y: np.ndarray, p: np.ndarray, *, multilabel: bool) -> dict[str, float]:
+    """ROC-AUC and average precision (macro over classes or labels; labels without both outcomes
+    in ``y`` are left out, and with none left both are 0.5 / the prevalence they cannot beat)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    if multilabel:
+        present = [j for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]
+        if not present:
+            return {"roc_auc": 0.5, "average_precision": float(np.mean(y))}
+        return {"roc_auc": float(roc_auc_score(y[:, present], p[:, present], average="macro")),
+                "average_precision": float(average_precision_score(y[:, present], p[:, present], average="macro"))}
+    if p.ndim == 1:
+        return {"roc_auc": float(roc_auc_score(y, p)), "average_precision": float(average_precision_score(y, p))}
+    labels = list(range(p.shape[1]))
+    onehot = np.eye(p.shape[1])[y]
+    present = [c for c in labels if 0 < onehot[:, c].sum() < len(y)]
+    return {"roc_auc": float(np.mean([roc_auc_score(onehot[:, c], p[:, c]) for c in present])),
+            "average_precision": float(average_precision_score(onehot[:, present], p[:, present], average="macro"))}
+
+
+def score_predictions(y: Any, probabilities: Any) -> dict[str, float]:
+    """The comparison's metrics of one set of predictions (``crossent eval``): ``y`` integer
+    classes ``(N,)`` with probabilities ``(N,)`` of class 1 or ``(N, C)``, or a 0/1 indicator
+    ``(N, L)`` with probabilities ``(N, L)``. Thresholded metrics are at argmax / 0.5."""
+    from crossent.selection._decide import decision_scores, default_rule
+
+    y = np.asarray(y)
+    p = np.asarray(probabilities, dtype=np.float64)
+    multilabel = y.ndim == 2
+    if not multilabel and p.ndim == 1:
+        p = np.column_stack([1 - p, p])
+    kind = "multilabel" if multilabel else ("binary" if p.shape[1] == 2 else "multiclass")
+    n_classes = p.shape[1]
+    counts = y.sum(axis=0) if multilabel else np.bincount(y, minlength=n_classes)
+    minority = int(np.argmin(counts))
+    options = ece_options(kind)
+    from crossent.metrics import brier_score, expected_calibration_error, log_loss
+
+    form = metric_form(p, multilabel)
+    out: dict[str, float] = {"log_loss": log_loss(y, form), "brier": brier_score(y, form),
+                             "ece": expected_calibration_error(y, form, **options)}
+    out.update(ranking_scores(y, form, multilabel=multilabel))
+    predicted = default_rule(n_classes, multilabel).predict(p)
+    decisions = decision_scores(y, predicted, n_classes=n_classes, minority=minority, multilabel=multilabel)
+    out.update({k: float(v) for k, v in decisions.items() if isinstance(v, int | float)})
+    return out
