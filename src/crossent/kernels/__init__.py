@@ -5,8 +5,9 @@ cases it covers, in fewer passes; the generic path is the oracle and tests hold 
 ``import crossent`` loads this module and ``_autograd`` only: Numba, Triton and PyTorch are
 imported on the first call that a kernel takes.
 
-- ``_numpy``: NumPy kernels for plain cross-entropy of integer labels (softmax and one-logit
-  sigmoid), used by ``crossent.models`` on every solver iteration.
+- ``_numpy``: NumPy kernels for the linear model's objective on integer labels (plain and
+  logit-adjusted softmax cross-entropy; one-logit sigmoid cross-entropy and the focal and Poly-1
+  terms), used by ``crossent.models`` on every solver iteration.
 - ``_cpu``: Numba kernels (optional extra ``crossent[cpu]``) for the softmax family of integer
   labels, binary cross-entropy from logits and the log loss of probabilities (``_cpu_softmax``,
   ``_cpu_sigmoid``, on the vectorizable functions of ``_numba_math``); the loss cores delegate

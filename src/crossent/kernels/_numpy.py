@@ -1,10 +1,11 @@
-"""Plain cross-entropy of integer labels in NumPy, value and gradient in one sweep.
+"""Cross-entropy and its focal / Poly-1 relatives in NumPy, value and gradient in one sweep.
 
 These cover the objective a linear model evaluates on every solver step: float64 logits, integer
 labels, an optional weight per row (sample weight × class weight of its label), reduction "sum",
 natural log. The generic ``_softmax_loss`` / ``_sigmoid_loss`` build dense per-class factors and
 check every option on every call; here the per-row work is a handful of whole-array operations,
 reusing buffers. Logits must be finite (a linear model's are); the generic path handles ±inf.
+``crossent.models._linear._fused_objective`` says which options map onto which kernel.
 """
 
 from __future__ import annotations
@@ -45,6 +46,52 @@ def sigmoid_cross_entropy_sum(z: np.ndarray, y: np.ndarray,
     per_row = softplus - y * z
     grad = np.exp(z - softplus)
     grad -= y
+    if row_weight is None:
+        return float(per_row.sum()), grad
+    grad *= row_weight
+    return float(row_weight @ per_row), grad
+
+
+def binary_focal_poly1_sum(u: np.ndarray, row_weight: np.ndarray | None, *,
+                           gamma: float, epsilon: float) -> tuple[float, np.ndarray]:
+    """Σᵢ wᵢ [qᵢ^γ ℓᵢ + ε qᵢ] and its gradient with respect to u ``(N,)``, where uᵢ is the
+    signed margin of the true class: p = σ(u) its probability, q = 1 - p = σ(-u), ℓ = -log p.
+
+    Two-class softmax of the logits [0, z] with u = ±z: γ = 0 is cross-entropy, ε = 0 the focal
+    loss, γ = 0 with ε the Poly-1 loss. Exact at any finite u, also where p or q underflows:
+    with e = exp(-|u|) ∈ (0, 1], softplus(±u) = max(±u, 0) + log1p(e), and {p, q} = {1, e} / (1 + e)
+    (no 1 - p, which loses q's digits as p → 1).
+
+    Gradient, with dp/du = p q, dq/du = -p q, dℓ/du = -q::
+
+        d/du [q^γ ℓ] = γ q^(γ-1) (-p q) ℓ + q^γ (-q) = -q^γ (γ p ℓ + q)
+        d/du [ε q]   = -ε p q
+
+    so q^(γ-1), infinite at q = 0 for γ < 1, never appears.
+    """
+    e = np.exp(-np.abs(u))
+    r = 1.0 / (1.0 + e)
+    ell = np.maximum(-u, 0.0) + np.log1p(e)  # softplus(-u) = -log σ(u)
+    positive = u >= 0
+    e *= r  # e / (1 + e): the smaller of p and q
+    p = np.where(positive, r, e)
+    q = np.where(positive, e, r)
+    if gamma == 0:  # -q - ε p q = -q (1 + ε - ε q): -q² at ε = -1, with no 1 - p
+        per_row = ell
+        grad = epsilon * q
+        grad -= 1.0 + epsilon
+        grad *= q
+    else:
+        q_gamma = q**gamma
+        per_row = q_gamma * ell
+        grad = p * ell
+        grad *= gamma
+        grad += q
+        grad *= -q_gamma
+        if epsilon:
+            grad -= epsilon * (p * q)
+    if epsilon:  # ℓ - q at ε = -1 cancels to q²/2 as q → 0: exact to a rounding of ℓ, not of ℓ - q
+        per_row += epsilon * q
     if row_weight is None:
         return float(per_row.sum()), grad
     grad *= row_weight

@@ -69,6 +69,9 @@ RESERVED = {
     "weight": "use class_weight",
     "xp": "the model computes with NumPy",
 }
+# Options the fused kernels compute (_fused_objective); any other must be at its default.
+FUSED_OPTIONS = {"alpha", "epsilon", "gamma", "label_smoothing", "priors", "reduction", "sample_weight", "tau",
+                 "weight"}
 SOLVERS = ("lbfgs", "gd")
 CLASS_WEIGHT_SCHEMES = ("balanced", "effective_number")
 
@@ -416,9 +419,10 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 class _Objective:
     """``θ ↦ (J(θ), ∇J(θ))`` on the flat float64 parameters ``θ = [W.ravel(), b]``.
 
-    The loss and its gradient come from :func:`crossent.value_and_grad` (which hands NumPy calls
-    to the Numba kernels where they are installed), or, for plain cross-entropy of integer labels,
-    from the fused NumPy kernel (:func:`_plain_cross_entropy`).
+    The loss and its gradient come from the fused NumPy kernels where :func:`_fused_objective`
+    covers the loss and its options (the softmax family of integer labels: every binary problem,
+    multiclass cross-entropy), else from :func:`crossent.value_and_grad` (which hands NumPy calls
+    to the Numba kernels where they are installed).
     """
 
     def __init__(self, X: Any, target: Any, loss: str, options: dict[str, Any], *, n_outputs: int,
@@ -429,7 +433,8 @@ class _Objective:
         self.size = n_outputs * (self.n_features + fit_intercept)
         # binary problems under a softmax loss: logits [0, z], the first column fixed at 0
         self.logits = np.zeros((X.shape[0], 2)) if two_class_softmax else None
-        self.kernel = _plain_cross_entropy(loss, target, options, two_class_softmax)
+        self.kernel = _fused_objective(loss, target, options, 2 if two_class_softmax else n_outputs,
+                                       two_class_softmax)
 
     def loss_and_grad(self, z: Any) -> tuple[Any, Any]:
         """Σᵢ ℓᵢ and its gradient with respect to the logits."""
@@ -465,35 +470,143 @@ class _Objective:
         return objective, np.concatenate(parts)
 
 
-def _plain_cross_entropy(loss: str, target: Any, options: dict[str, Any],
-                         two_class_softmax: bool) -> Callable[[Any], tuple[float, Any]] | None:
-    """The fused NumPy kernel for plain cross-entropy of integer labels (any class and sample
-    weights), or None where the options ask for more. Binary problems use the one-logit form:
-    softmax([0, z]) = [1 - σ(z), σ(z)], so their cross-entropy is σ's."""
-    from crossent.kernels._numpy import sigmoid_cross_entropy_sum, softmax_cross_entropy_sum
+def _fused_objective(loss: str, target: Any, options: dict[str, Any], num_classes: int,
+                     two_class_softmax: bool) -> Callable[[Any], tuple[float, Any]] | None:
+    """``z ↦ (Σᵢ ℓᵢ, ∂(Σᵢ ℓᵢ)/∂z)`` by the fused NumPy kernels (kernels/_numpy.py), on class-major
+    logits ``z`` ``(K, N)`` (``(1, N)`` for a binary problem); None where the options ask for more,
+    and the generic path (:func:`crossent.value_and_grad`, the oracle) runs.
 
-    if loss != "cross_entropy" or target.ndim != 1 or not np.issubdtype(target.dtype, np.integer):
+    Covered: the softmax family of integer labels (``_softmax_loss``'s ``a_c = sᵢ w_c α_c ỹ_ic``
+    times ``-(1 - p_c)^γ log p_c + ε (1 - p_c)`` of the logits shifted by ``τ log π``), reduction
+    "sum" in nats, every other option at its default:
+
+    - binary problems, any γ, ε, label smoothing, class and sample weights, ``alpha``, ``priors``:
+      softmax([0, z']) = [σ(-z'), σ(z')] with z' = z + τ (log π₁ - log π₀), so each class's term
+      is a function of its signed margin u = ±z'. Without smoothing only the label's class
+      counts (u = (2y - 1) z', one sweep); with it both do (u = z' weighted a₁, u = -z' weighted
+      a₀; cross-entropy folds the two into one sigmoid cross-entropy of the target a₁ / (a₀ + a₁)).
+    - multiclass cross-entropy (γ = ε = 0, no smoothing), with ``priors`` the plain kernel on
+      ``z + τ log π``.
+
+    An option value the generic path would reject returns None as well, so that it raises its own
+    error on the first call.
+    """
+    from crossent.kernels._numpy import (
+        binary_focal_poly1_sum,
+        sigmoid_cross_entropy_sum,
+        softmax_cross_entropy_sum,
+    )
+
+    if loss not in SOFTMAX_LOSSES or target.ndim != 1 or not np.issubdtype(target.dtype, np.integer):
         return None
     defaults = lookup(loss)[1].defaults
-    plain = {"weight", "sample_weight", "reduction"}
-    if any(value is not defaults[name] and value != defaults[name]
-           for name, value in options.items() if name not in plain) or options.get("reduction") != "sum":
+    if options.get("reduction") != "sum" or not all(
+            _at_default(value, defaults[name]) for name, value in options.items() if name not in FUSED_OPTIONS):
         return None
-    row_weight = None
-    if options.get("weight") is not None:
-        row_weight = np.asarray(options["weight"], dtype=np.float64)[target]
-    if options.get("sample_weight") is not None:
-        sample = np.asarray(options["sample_weight"], dtype=np.float64).reshape(-1)
-        row_weight = sample if row_weight is None else row_weight * sample
+    # the loss's declared defaults (focal's γ = 2, ...), then _softmax_loss's for the options it
+    # does not declare (focal has no ε, ...)
+    options = {"gamma": 0.0, "epsilon": 0.0, "label_smoothing": 0.0, "tau": 1.0, **defaults, **options}
+    gamma = _real(options["gamma"], low=0.0)
+    epsilon = _real(options["epsilon"], low=-1.0)
+    smoothing = _real(options["label_smoothing"], low=0.0, high=1.0)
+    tau = _real(options["tau"])
+    weight = _class_vector(options.get("weight"), num_classes)
+    alpha = _class_vector(options.get("alpha"), num_classes)
+    priors = _class_vector(options.get("priors"), num_classes)
+    if (gamma is None or epsilon is None or smoothing is None or tau is None or weight is False or alpha is False
+            or priors is False or (priors is not None and not np.all(priors > 0))):
+        return None
+    scale = weight if alpha is None else alpha if weight is None else weight * alpha  # w_c α_c
+    bias = None if priors is None else tau * np.log(priors)  # the logit adjustment τ log π
+    sample = None if options.get("sample_weight") is None else np.asarray(
+        options["sample_weight"], dtype=np.float64).reshape(-1)
+
     if not two_class_softmax:
-        return lambda z: softmax_cross_entropy_sum(z, target, row_weight)
+        if gamma != 0 or epsilon != 0 or smoothing != 0:
+            return None
+        row_weight = _times(sample, None if scale is None else scale[target])
+        if bias is None:
+            return lambda z: softmax_cross_entropy_sum(z, target, row_weight)
+        column = bias[:, None]
+        return lambda z: softmax_cross_entropy_sum(z + column, target, row_weight)
+
     y = target.astype(np.float64)
+    shift = 0.0 if bias is None else float(bias[1] - bias[0])  # z' = z + τ (log π₁ - log π₀)
+    if smoothing == 0:  # only the label's class counts: u = (2y - 1) z'
+        row_weight = _times(sample, None if scale is None else scale[target])
+        if gamma == epsilon == 0:
+            return lambda z: _one_row(sigmoid_cross_entropy_sum(z[0] + shift, y, row_weight))
+        sign = 2.0 * y - 1.0
 
-    def one_logit(z: Any) -> tuple[float, Any]:  # z (1, N)
-        value, grad = sigmoid_cross_entropy_sum(z[0], y, row_weight)
-        return value, grad[None, :]
+        def margin(z: Any) -> tuple[float, Any]:  # dℓ/dz = (2y - 1) dℓ/du
+            value, grad = binary_focal_poly1_sum(sign * (z[0] + shift), row_weight, gamma=gamma,
+                                                 epsilon=epsilon)
+            return value, (sign * grad)[None, :]
 
-    return one_logit
+        return margin
+
+    # ỹ_c = y_c (1 - ε) + ε / 2 for both classes, each weighted a_c = sᵢ w_c α_c ỹ_c
+    one = np.ones_like(y) if sample is None else sample
+    a1 = (y * (1 - smoothing) + smoothing / 2) * one
+    a0 = ((1 - y) * (1 - smoothing) + smoothing / 2) * one
+    if scale is not None:
+        a0, a1 = scale[0] * a0, scale[1] * a1
+    if gamma == epsilon == 0:
+        # a₀ softplus(z') + a₁ softplus(-z') = (a₀ + a₁) softplus(z') - a₁ z': sigmoid
+        # cross-entropy of the target a₁ / (a₀ + a₁), weighted a₀ + a₁
+        total = a0 + a1
+        soft = np.divide(a1, total, out=np.zeros_like(total), where=total > 0)
+        return lambda z: _one_row(sigmoid_cross_entropy_sum(z[0] + shift, soft, total))
+
+    def both_classes(z: Any) -> tuple[float, Any]:  # class 1 at u = z', class 0 at u = -z'
+        u = z[0] + shift
+        value1, grad1 = binary_focal_poly1_sum(u, a1, gamma=gamma, epsilon=epsilon)
+        value0, grad0 = binary_focal_poly1_sum(-u, a0, gamma=gamma, epsilon=epsilon)
+        grad1 -= grad0
+        return value1 + value0, grad1[None, :]
+
+    return both_classes
+
+
+def _one_row(result: tuple[float, Any]) -> tuple[float, Any]:
+    value, grad = result
+    return value, grad[None, :]  # the gradient of the logits (1, N)
+
+
+def _at_default(value: Any, default: Any) -> bool:
+    try:
+        return value is default or bool(value == default)
+    except (TypeError, ValueError):  # an array: not a default the kernels know
+        return False
+
+
+def _real(value: Any, low: float | None = None, high: float | None = None) -> float | None:
+    """A finite real number in [low, high] as a float, else None (the generic path will raise)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        return None
+    number = float(value)
+    return None if (low is not None and number < low) or (high is not None and number > high) else number
+
+
+def _class_vector(value: Any, num_classes: int) -> Any:
+    """None, a non-negative finite scalar or ``(K,)`` vector as a float64 ``(K,)`` array; False for
+    anything else (the generic path decides)."""
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = np.full(num_classes, float(value))
+    try:
+        vector = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if vector.shape != (num_classes,) or not np.all(np.isfinite(vector)) or np.any(vector < 0):
+        return False
+    return vector
+
+
+def _times(a: Any, b: Any) -> Any:
+    """a · b where both are arrays, the one that is where the other is None."""
+    return b if a is None else a if b is None else a * b
 
 
 def _sample_weight(sample_weight: Any, n_samples: int) -> Any:
