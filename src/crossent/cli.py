@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "each one's probabilities with a calibration fitted on held-out training data, choose each one's decision "
         "rule there too, and compare proper scores, calibration and decisions on the test folds. Recommend plain "
         "cross-entropy unless a candidate beats it significantly (corrected resampled t-test, Holm-adjusted) and by "
-        "a practical margin. Without DATA it runs on the embedded UCI hypothyroid data (4.8%% positives).",
+        "a practical margin. Without DATA it runs on the embedded UCI hypothyroid data (4.8% positives).",
         epilog="examples: crossent compare; crossent compare data.csv --target y --losses ce focal:gamma=1 "
         "--decision 'cost 10:1'; crossent compare data.csv --target y --tune --impute median --json out.json",
     )
