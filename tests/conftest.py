@@ -94,3 +94,14 @@ def backward(loss: Any, z: Any, target: Any, upstream: Any = None, **options: An
     value = loss(x, target, **options)
     value.backward(upstream)
     return value.detach(), x.grad
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of test logits (plain NumPy, for drawing labels and building probabilities)."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sigmoid_array(z: np.ndarray) -> np.ndarray:
+    """Element-wise sigmoid of test logits (plain NumPy)."""
+    return 1 / (1 + np.exp(-z))

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from conftest import assert_close
+from conftest import assert_close, sigmoid_array, softmax_rows
 from crossent.metrics import (
     CalibrationBins,
     apply_temperature,
@@ -41,26 +41,17 @@ N_BINS = (5, 7)
 KINDS = ("binary", "multiclass", "multilabel")
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
-
 def make_data(kind: str, seed: int = 0, n: int = N, c: int = 4) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(y_true, y_prob, sample_weight): probabilities away from 0 and 1, labels partly agreeing."""
     rng = np.random.default_rng(seed)
     w = rng.uniform(0.1, 3.0, size=n)
     if kind == "binary":
-        p = _sigmoid(rng.normal(scale=2.0, size=n))
+        p = sigmoid_array(rng.normal(scale=2.0, size=n))
         return (rng.random(n) < p ** 1.5).astype(np.int64), p, w
     if kind == "multiclass":
-        p = _softmax(rng.normal(scale=2.0, size=(n, c)))
+        p = softmax_rows(rng.normal(scale=2.0, size=(n, c)))
         return (np.cumsum(p, axis=1) > rng.random((n, 1))).argmax(axis=1), p, w
-    p = _sigmoid(rng.normal(scale=2.0, size=(n, c)))
+    p = sigmoid_array(rng.normal(scale=2.0, size=(n, c)))
     return (rng.random((n, c)) < p**1.5).astype(np.int64), p, w
 
 
@@ -397,15 +388,15 @@ def draw_logits(kind: str, temperature: float, seed: int = 0) -> tuple[np.ndarra
     rng = np.random.default_rng(seed)
     if kind == "multiclass":
         z = rng.normal(scale=3.0, size=(20000, 5))
-        p = _softmax(z / temperature)
+        p = softmax_rows(z / temperature)
         return z, (np.cumsum(p, axis=1) > rng.random((len(z), 1))).argmax(axis=1)
     z = rng.normal(scale=3.0, size=20000 if kind == "binary" else (5000, 4))
-    return z, (rng.random(z.shape) < _sigmoid(z / temperature)).astype(np.int64)
+    return z, (rng.random(z.shape) < sigmoid_array(z / temperature)).astype(np.int64)
 
 
 def _nll(kind: str, z: np.ndarray, y: np.ndarray, temperature: float) -> float:
     scaled = apply_temperature(z, temperature)
-    return log_loss(y, _softmax(scaled) if kind == "multiclass" else _sigmoid(scaled))
+    return log_loss(y, softmax_rows(scaled) if kind == "multiclass" else sigmoid_array(scaled))
 
 
 @pytest.mark.parametrize(("kind", "true_temperature"), [("multiclass", 2.5), ("binary", 0.5), ("multilabel", 3.0)])

@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import sigmoid_array, softmax_rows
 from crossent.metrics import Calibration, fit_calibration, fit_temperature
 from crossent.metrics._inputs import targets
 from crossent.metrics._recalibration import BETA_BOUNDS, METHODS, logit_log_loss, loss_and_grad
@@ -26,24 +27,15 @@ from crossent.selection._calibrate import calibrate
 KINDS = ("binary", "multiclass", "multilabel")
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
-
 def draw(kind: str, temperature: float, bias: np.ndarray, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Logits z and labels drawn from softmax(z / T + b) (multiclass) or sigmoid(z / T + b)."""
     rng = np.random.default_rng(seed)
     if kind == "multiclass":
         z = rng.normal(scale=3.0, size=(n, len(bias)))
-        p = _softmax(z / temperature + bias)
+        p = softmax_rows(z / temperature + bias)
         return z, (np.cumsum(p, axis=1) > rng.random((n, 1))).argmax(axis=1)
     z = rng.normal(scale=3.0, size=n if kind == "binary" else (n, len(bias)))
-    return z, (rng.random(z.shape) < _sigmoid(z / temperature + bias)).astype(np.int64)
+    return z, (rng.random(z.shape) < sigmoid_array(z / temperature + bias)).astype(np.int64)
 
 
 TRUE = {"binary": (2.0, np.array([0.7])), "multiclass": (2.0, np.array([0.6, -0.4, 0.1, -0.3])),

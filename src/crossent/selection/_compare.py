@@ -184,7 +184,7 @@ def _task(split: Any, candidate: Candidate, setting: Setting, X: np.ndarray, y: 
     inner = inner_splits(y_train, k=setting.calibration_folds, random_state=seed)
 
     def criterion(oof: np.ndarray) -> float:  # the inner log loss after calibration, fitted in-sample
-        return _calibrated_log_loss(oof, y_train, setting.calibration, multilabel)
+        return _calibrated_log_loss(oof, y_train, setting.calibration)
 
     tuned = _fit.tune(setting.model, candidate, X_train, y_train, inner, search=setting.tune,
                       impute=setting.impute, criterion=criterion)
@@ -218,13 +218,13 @@ def _task(split: Any, candidate: Candidate, setting: Setting, X: np.ndarray, y: 
                    history=fitted.history if split.repeat == 0 and split.fold == 0 else [])
 
 
-def _calibrated_log_loss(logits: np.ndarray, y: np.ndarray, method: str, multilabel: bool) -> float:
-    from crossent.metrics import fit_calibration, log_loss
-    from crossent.selection._score import metric_form, probabilities
+def _calibrated_log_loss(logits: np.ndarray, y: np.ndarray, method: str) -> float:
+    from crossent.metrics import fit_calibration
+    from crossent.metrics._recalibration import logit_log_loss
 
     if method != "none":
         logits = fit_calibration(logits, y, method=method).apply(logits)
-    return log_loss(y, metric_form(probabilities(logits, multilabel), multilabel))
+    return logit_log_loss(logits, y)
 
 
 def _check_data(X: Any, y: Any, class_names: Sequence[str] | None,
