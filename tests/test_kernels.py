@@ -53,7 +53,7 @@ def test_binary_kernel_is_the_two_class_softmax() -> None:
     assert_close(grad, grad2[1], atol=1e-12)
 
 
-def test_the_model_uses_the_kernel_only_for_plain_cross_entropy() -> None:
+def test_the_model_uses_the_fused_kernel_where_it_covers_the_loss() -> None:
     from sklearn.datasets import load_wine
     from sklearn.preprocessing import StandardScaler
 
@@ -74,9 +74,10 @@ def test_the_model_uses_the_kernel_only_for_plain_cross_entropy() -> None:
         plain = LinearClassifier(class_weight="balanced").fit(X, y)
         LinearClassifier("focal").fit(X, y)
         LinearClassifier(loss_options={"label_smoothing": 0.1}).fit(X, y)
+        LinearClassifier(loss_options={"z_loss": 1e-3}).fit(X, y)  # not covered: the generic path
     finally:
         _Objective.__init__ = original  # type: ignore[method-assign]
-    assert seen == [True, False, False]
+    assert seen == [True, True, True, False]
     # and the kernel's solution is the generic path's: focal with gamma=0 is plain cross-entropy
     generic = LinearClassifier("focal", loss_options={"gamma": 0.0}, class_weight="balanced").fit(X, y)
     np.testing.assert_allclose(plain.coef_, generic.coef_, rtol=1e-5, atol=1e-6)

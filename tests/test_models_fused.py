@@ -112,6 +112,36 @@ def test_multiclass_logit_adjustment_is_the_plain_kernel_on_shifted_logits(tau: 
     assert_same(value, grad.T, expected, expected_grad)
 
 
+MULTICLASS_CASES = [
+    *[("focal_loss", {"gamma": gamma}) for gamma in (0.0, 0.5, 1.0, 2.0, 3.0)],
+    ("focal_loss", {"gamma": 2.0, "alpha": 0.25}),
+    ("focal_loss", {"gamma": 0.5, "alpha": np.array([0.1, 0.2, 0.3, 0.25, 0.15])}),
+    *[("poly1_cross_entropy", {"epsilon": epsilon}) for epsilon in (-1.0, 1.0, 2.0)],
+    *[("cross_entropy", {"label_smoothing": smoothing}) for smoothing in (0.05, 0.2, 1.0)],
+    ("logit_adjusted_cross_entropy", {"priors": np.array([0.6, 0.25, 0.1, 0.04, 0.01]), "label_smoothing": 0.1}),
+]
+
+
+@pytest.mark.parametrize("class_weight", [None, np.array([0.5, 1.0, 3.0, 0.0, 2.0])], ids=["", "cw"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["", "sw"])
+@pytest.mark.parametrize("case", MULTICLASS_CASES, ids=case_id)
+def test_multiclass_fused_objective_is_the_softmax_loss(case: Any, weighted: bool, class_weight: Any) -> None:
+    loss, options = case
+    rng = np.random.default_rng([len(case_id(case)), weighted])
+    n, c = 257, 5
+    z = np.clip(rng.normal(scale=6.0, size=(n, c)), -30.0, 30.0)
+    z[0] = 0.0  # a tie of every class
+    z[1] = [30.0, -30.0, -30.0, -30.0, -30.0]  # the label's class dominates (q ~ 1e-26)
+    labels = rng.integers(0, c, size=n)
+    labels[:2] = 0
+    options = model_options(options, n, weighted, class_weight, seed=11)
+    kernel = _fused_objective(loss, labels, options, c, False)
+    assert kernel is not None
+    value, grad = kernel(np.ascontiguousarray(z.T))
+    expected, expected_grad = crossent.value_and_grad(loss, z, labels, **options)
+    assert_same(value, grad.T, expected, expected_grad)
+
+
 @pytest.mark.parametrize("epsilon", [0.0, -1.0, 2.0])
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 2.0])
 def test_focal_poly1_kernel_is_exact_where_p_or_q_underflows(gamma: float, epsilon: float) -> None:
@@ -179,11 +209,15 @@ def test_fused_fit_is_the_generic_fit(loss: str, options: Any, class_weight: Any
     np.testing.assert_allclose(fused.history_[0], generic.history_[0], rtol=1e-13)
 
 
-def test_multiclass_logit_adjusted_fit_is_the_generic_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("loss", "options"), [
+    ("logit_adjusted", {}), ("focal", {"gamma": 2.0}), ("focal", {"gamma": 0.5}), ("poly1", {}),
+    ("cross_entropy", {"label_smoothing": 0.1}),
+])
+def test_multiclass_fused_fit_is_the_generic_fit(loss: str, options: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     X, y = imbalanced(classes=4)
-    fused = LinearClassifier("logit_adjusted", class_weight="balanced").fit(X, y)
+    fused = LinearClassifier(loss, loss_options=options, class_weight="balanced").fit(X, y)
     generic_path(monkeypatch)
-    generic = LinearClassifier("logit_adjusted", class_weight="balanced").fit(X, y)
+    generic = LinearClassifier(loss, loss_options=options, class_weight="balanced").fit(X, y)
     np.testing.assert_allclose(fused.coef_, generic.coef_, rtol=1e-8, atol=1e-8 * np.abs(generic.coef_).max())
 
 
@@ -204,8 +238,8 @@ def calls_to_the_generic_path(monkeypatch: pytest.MonkeyPatch, X: Any, y: Any, l
     ("cross_entropy", {"z_loss": 1e-3}, 2),
     ("cross_entropy", {"logit_softcap": 5.0}, 2),
     ("logit_adjusted", {"z_loss": 1e-3}, 2),
-    ("focal", {"gamma": 2.0}, 3),  # multiclass focal and smoothing: the generic path
-    ("cross_entropy", {"label_smoothing": 0.1}, 3),
+    ("focal", {"gamma": 2.0, "label_smoothing": 0.1}, 3),  # multiclass smoothed focal: the generic path
+    ("cross_entropy", {"z_loss": 1e-3}, 3),
 ])
 def test_options_not_covered_take_the_generic_path(loss: str, options: Any, classes: int,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,6 +250,7 @@ def test_options_not_covered_take_the_generic_path(loss: str, options: Any, clas
 @pytest.mark.parametrize(("loss", "options", "classes"), [
     ("focal", {"gamma": 2.0}, 2), ("poly1", {}, 2), ("cross_entropy", {"label_smoothing": 0.1}, 2),
     ("logit_adjusted", {}, 2), ("logit_adjusted", {}, 3), ("cross_entropy", {}, 3),
+    ("focal", {"gamma": 2.0}, 3), ("poly1", {}, 3), ("cross_entropy", {"label_smoothing": 0.1}, 3),
 ])
 def test_covered_options_never_call_the_generic_path(loss: str, options: Any, classes: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,3 +96,62 @@ def binary_focal_poly1_sum(u: np.ndarray, row_weight: np.ndarray | None, *,
         return float(per_row.sum()), grad
     grad *= row_weight
     return float(row_weight @ per_row), grad
+
+
+def softmax_focal_poly1_sum(z: np.ndarray, labels: np.ndarray, row_weight: np.ndarray | None, *,
+                            gamma: float, epsilon: float) -> tuple[float, np.ndarray]:
+    """Σᵢ wᵢ [qᵢ^γ ℓᵢ + ε qᵢ] of the label's class and its gradient, class-major ``z`` ``(C, N)``:
+    p = softmax(z_{:,i}), p_t = p_{yᵢ}, q = 1 - p_t, ℓ = -log p_t (focal: ε = 0; Poly-1: γ = 0).
+
+    Gradient, with dℓ/dz_k = p_k - δ_ky and dq/dz_k = -dp_t/dz_k = p_t (p_k - δ_ky)::
+
+        d/dz_k [q^γ ℓ + ε q] = (p_k - δ_ky) [q^γ + γ q^(γ-1) p_t ℓ + ε p_t]
+                             = (p_k - δ_ky) [q^γ (1 + γ p_t ℓ / q) + ε p_t]
+
+    q is the sum of the other classes' probabilities (no 1 - p_t, which loses q's digits as
+    p_t → 1), ℓ = log1p(q_e / e_t) where the label dominates (e the shifted exponentials), and
+    ℓ / q → 1 as q → 0, so q^(γ-1), infinite at q = 0 for γ < 1, is never formed.
+    """
+    samples = np.arange(z.shape[1])
+    shifted = z - z.max(axis=0)
+    e = np.exp(shifted)
+    e_label = e[labels, samples]
+    e[labels, samples] = 0.0
+    others = e.sum(axis=0)  # Σ_{c ≠ y} e_c, summed without the label's term
+    e[labels, samples] = e_label
+    total = e_label + others
+    q = others / total
+    p_label = e_label / total
+    dominant = e_label >= others
+    ell = np.where(dominant, np.log1p(others / np.where(dominant, e_label, 1.0)),
+                   np.log(total) - shifted[labels, samples])
+    ratio = np.divide(ell, q, out=np.ones_like(q), where=q > 0)  # ℓ / q, 1 in the limit q → 0
+    q_gamma = q**gamma if gamma else np.ones_like(q)
+    per_row = q_gamma * ell
+    factor = q_gamma * (1.0 + gamma * p_label * ratio) if gamma else np.ones_like(q)
+    if epsilon:
+        per_row += epsilon * q
+        factor += epsilon * p_label
+    if row_weight is not None:
+        factor *= row_weight
+    e *= factor / total
+    e[labels, samples] -= factor
+    value = float(per_row.sum()) if row_weight is None else float(row_weight @ per_row)
+    return value, e
+
+
+def softmax_soft_target_sum(z: np.ndarray, a: np.ndarray) -> tuple[float, np.ndarray]:
+    """Σᵢ Σ_c a_ci (-log softmax(z_{:,i})_c) and its gradient, class-major ``z`` and ``a``
+    ``(C, N)``, with a_ci = sᵢ w_c ỹ_ci the weighted (smoothed) targets.
+
+    -log p_c = LSE - z_c, so the per-sample loss is (Σ_c a_c) LSE - Σ_c a_c z_c (any shift of z
+    cancels) and its gradient (Σ_c a_c) p - a.
+    """
+    shifted = z - z.max(axis=0)
+    e = np.exp(shifted)
+    total = e.sum(axis=0)
+    row = a.sum(axis=0)
+    value = float(row @ np.log(total) - np.vdot(a, shifted))
+    e *= row / total
+    e -= a
+    return value, e

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from crossent.losses import binary_cross_entropy, cross_entropy, value_and_grad
+from crossent.losses import binary_cross_entropy, value_and_grad
 from crossent.metrics import _inputs
 from crossent.metrics._temperature import LOG_T_BOUNDS, _nll, fit_temperature
 
@@ -138,13 +138,22 @@ def logit_log_loss(logits: Any, y_true: Any, /, *, sample_weight: Any = None) ->
 def loss_and_grad(t: _inputs.Targets, beta: float, bias: np.ndarray) -> tuple[float, float, np.ndarray]:
     """The mean log loss of u = β z + b and its derivatives with respect to β and to b.
 
-    With G = ∂ℓ/∂u (from :func:`crossent.value_and_grad`, shape of z), the chain rule on
+    With G = ∂ℓ/∂u (from the fused kernels of ``crossent.kernels._numpy`` for binary and
+    multiclass logits, :func:`crossent.value_and_grad` for multi-label; shape of z), the chain rule on
     u_ij = β z_ij + b_j gives ∂ℓ/∂β = Σ_ij G_ij z_ij and ∂ℓ/∂b_j = Σ_i G_ij (one logit per
     sample: u_i = β z_i + b, ∂ℓ/∂b = Σ_i G_i).
     """
     u = beta * t.p + bias
-    if t.kind == "multiclass":
-        value, g = value_and_grad(cross_entropy, u, t.y, sample_weight=t.w, reduction="mean")
+    if t.kind != "multilabel":  # finite logits, integer labels: the fused NumPy kernels, one sweep
+        from crossent.kernels._numpy import sigmoid_cross_entropy_sum, softmax_cross_entropy_sum
+
+        total = float(t.w.sum())
+        if t.kind == "binary":
+            value, g = sigmoid_cross_entropy_sum(u, t.y.astype(np.float64), t.w)
+        else:  # the kernel is class-major: (C, N)
+            value, gt = softmax_cross_entropy_sum(np.ascontiguousarray(u.T), t.y, t.w)
+            g = gt.T
+        value, g = value / total, g / total
     else:
         w = t.w if t.kind == "binary" else np.broadcast_to(t.w[:, None], u.shape)
         value, g = value_and_grad(binary_cross_entropy, u, t.y.astype(np.float64), sample_weight=w,

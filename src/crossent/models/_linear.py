@@ -485,8 +485,10 @@ def _fused_objective(loss: str, target: Any, options: dict[str, Any], num_classe
       is a function of its signed margin u = ±z'. Without smoothing only the label's class
       counts (u = (2y - 1) z', one sweep); with it both do (u = z' weighted a₁, u = -z' weighted
       a₀; cross-entropy folds the two into one sigmoid cross-entropy of the target a₁ / (a₀ + a₁)).
-    - multiclass cross-entropy (γ = ε = 0, no smoothing), with ``priors`` the plain kernel on
-      ``z + τ log π``.
+    - multiclass problems, of the logits shifted by ``τ log π`` where ``priors`` are given: plain
+      cross-entropy; focal and Poly-1 without smoothing (only the label's class counts); label
+      smoothing with γ = ε = 0 (soft targets a_ci = sᵢ w_c α_c ỹ_ci). Smoothed focal and Poly-1
+      stay on the generic path.
 
     An option value the generic path would reject returns None as well, so that it raises its own
     error on the first call.
@@ -495,6 +497,8 @@ def _fused_objective(loss: str, target: Any, options: dict[str, Any], num_classe
         binary_focal_poly1_sum,
         sigmoid_cross_entropy_sum,
         softmax_cross_entropy_sum,
+        softmax_focal_poly1_sum,
+        softmax_soft_target_sum,
     )
 
     if loss not in SOFTMAX_LOSSES or target.ndim != 1 or not np.issubdtype(target.dtype, np.integer):
@@ -522,13 +526,25 @@ def _fused_objective(loss: str, target: Any, options: dict[str, Any], num_classe
         options["sample_weight"], dtype=np.float64).reshape(-1)
 
     if not two_class_softmax:
-        if gamma != 0 or epsilon != 0 or smoothing != 0:
-            return None
+        column = None if bias is None else bias[:, None]
+
+        def adjusted(z: Any) -> Any:  # the logits shifted by τ log π
+            return z if column is None else z + column
+        if smoothing:
+            if gamma != 0 or epsilon != 0:
+                return None  # smoothed focal / Poly-1: every class's term, the generic path
+            # a_ci = sᵢ w_c α_c ỹ_ci with ỹ = y (1 - ε) + ε / C
+            a = np.full((num_classes, target.shape[0]), smoothing / num_classes)
+            a[target, np.arange(target.shape[0])] += 1 - smoothing
+            if scale is not None:
+                a *= scale[:, None]
+            if sample is not None:
+                a *= sample
+            return lambda z: softmax_soft_target_sum(adjusted(z), a)
         row_weight = _times(sample, None if scale is None else scale[target])
-        if bias is None:
-            return lambda z: softmax_cross_entropy_sum(z, target, row_weight)
-        column = bias[:, None]
-        return lambda z: softmax_cross_entropy_sum(z + column, target, row_weight)
+        if gamma or epsilon:
+            return lambda z: softmax_focal_poly1_sum(adjusted(z), target, row_weight, gamma=gamma, epsilon=epsilon)
+        return lambda z: softmax_cross_entropy_sum(adjusted(z), target, row_weight)
 
     y = target.astype(np.float64)
     shift = 0.0 if bias is None else float(bias[1] - bias[0])  # z' = z + τ (log π₁ - log π₀)

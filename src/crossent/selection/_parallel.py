@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -47,7 +48,13 @@ _WORKER_HELD = False
 def _in_worker(function: Callable[..., Any], index: int, args: tuple[Any, ...]) -> tuple[int, Any]:
     global _WORKER_HELD
     if not _WORKER_HELD:
-        one_thread().__enter__()  # never exited: the limits stay for the worker's life
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)  # not undone: the limit stays for the worker's life
+        if "numba" not in sys.modules:  # read when the kernels first import numba (if ever)
+            os.environ["NUMBA_NUM_THREADS"] = "1"
+        else:
+            sys.modules["numba"].set_num_threads(1)
         _WORKER_HELD = True
     return index, function(*args)
 
