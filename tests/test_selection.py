@@ -190,3 +190,18 @@ def test_an_ece_metric_is_parsed_and_named() -> None:
     X, y = sklearn_datasets.make_classification(n_samples=200, n_features=4, random_state=6)
     result = compare(X, y, losses=["ce"], cv=3, repeats=1, metric="ece[10,quantile]", n_jobs=1, progress=False)
     assert result.metric == "ece_calibrated" and "ece[10,quantile,classwise,l1]" in result.metric_of("ece").label
+
+
+def test_multiclass_ranking_scores_are_scikit_learns() -> None:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from crossent.selection._score import ranking_scores
+
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 4, size=400)
+    p = np.round(rng.dirichlet(np.ones(4), size=400), 2)  # rounded: many ties
+    p /= p.sum(axis=1, keepdims=True)
+    scores = ranking_scores(y, p, multilabel=False)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, p, multi_class="ovr", average="macro"), rel=1e-12)
+    assert scores["average_precision"] == pytest.approx(
+        average_precision_score(np.eye(4)[y], p, average="macro"), rel=1e-12)
