@@ -81,6 +81,23 @@ def test_serial_and_parallel_give_the_same_numbers() -> None:
     assert runs[1].n_jobs == 2
 
 
+def test_n_jobs_none_starts_workers_only_for_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from crossent.selection import _parallel
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: there is no second worker to start")
+    X, y = sklearn_datasets.make_classification(n_samples=200, n_features=4, random_state=1)
+    runs = {}
+    for pays_after in (1e9, 0.0):
+        monkeypatch.setattr(_parallel, "WORKERS_PAY_AFTER_S", pays_after)
+        runs[pays_after] = compare(X, y, losses=["ce", "focal"], cv=3, repeats=1, progress=False)
+    assert (runs[1e9].n_jobs, runs[0.0].n_jobs) == (1, 2)
+    np.testing.assert_allclose(runs[1e9].scores["focal"]["log_loss"], runs[0.0].scores["focal"]["log_loss"],
+                               rtol=1e-10)
+
+
 def test_plain_ce_stays_on_balanced_data() -> None:
     # iris is balanced: the texts' imbalance remedies buy nothing, and noise must not win.
     X, y = sklearn_datasets.load_iris(return_X_y=True)
@@ -205,3 +222,20 @@ def test_multiclass_ranking_scores_are_scikit_learns() -> None:
     assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, p, multi_class="ovr", average="macro"), rel=1e-12)
     assert scores["average_precision"] == pytest.approx(
         average_precision_score(np.eye(4)[y], p, average="macro"), rel=1e-12)
+
+
+def test_the_median_imputer_is_scikit_learns() -> None:
+    from sklearn.impute import SimpleImputer
+
+    from crossent.selection._impute import MedianImputer
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(60, 5))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[:, 3] = np.nan  # a feature with no value
+    X[:, 1] = rng.normal(size=60)  # and one with no missing value
+    test = rng.normal(size=(20, 5))
+    test[rng.random(test.shape) < 0.3] = np.nan
+    ours = MedianImputer().fit(X).transform(test)
+    theirs = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True).fit(X).transform(test)
+    np.testing.assert_array_equal(ours, theirs)

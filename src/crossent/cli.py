@@ -85,8 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                          "(default: 1%% of ce's score)")
     compare.add_argument("--C", type=float, default=1.0, dest="C", help="inverse regularization strength (default 1)")
     compare.add_argument("--seed", type=_at_least(0), default=0, help="random state of the folds (default 0)")
-    compare.add_argument("--n-jobs", type=int, default=-1, metavar="N",
-                         help="worker processes (default -1: every core), each held to one BLAS thread")
+    compare.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                         help="worker processes, each held to one BLAS thread (-1: every core; default: every "
+                         "core once the first tasks show the run is long enough to repay starting them)")
     data_options = compare.add_argument_group("reading DATA")
     data_options.add_argument("--impute", choices=["median"],
                               help="fill missing feature values inside each fit (median, plus a missing-indicator "
@@ -337,7 +338,8 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"{result.dataset['repeats']}×{result.dataset['cv']}-fold cross-validation, {len(result.candidates)} "
           f"losses, {result.model}, calibration {result.calibration}, decision rule {result.decision.label()}"
-          f"{', tuned' if result.tune else ''}: {result.elapsed:.1f} s on {result.n_jobs} worker(s)\n")
+          f"{', tuned' if result.tune else ''}: {result.elapsed:.1f} s"
+          f"{f' on {result.n_jobs} worker processes' if result.n_jobs > 1 else ' in one process'}\n")
     print(result.table())
     print(result.legend())
     print(f"\nrecommended: {result.recommendation}\n  {result.reason}")

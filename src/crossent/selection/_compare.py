@@ -79,7 +79,7 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
             calibration: str = "bias-corrected", decision: str = "f1", cost_matrix: Any = None,
             tune: bool = False, min_gain: float | None = None, impute: str | None = None,
             random_state: int = 0, C: float = 1.0, calibration_folds: int = 3,
-            class_names: Sequence[str] | None = None, n_jobs: int | None = -1,
+            class_names: Sequence[str] | None = None, n_jobs: int | None = None,
             progress: bool | None = None) -> Comparison:
     """Train the same model with each candidate loss on the same splits; score, calibrate,
     decide, and recommend one loss with its evidence.
@@ -106,7 +106,9 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
         tune: search each family's grid and the model's (C) on the inner folds.
         min_gain: the practical margin a candidate must beat plain CE by (the metric's units);
             None: 1% of plain CE's score.
-        n_jobs: worker processes (-1: every core), each held to one BLAS thread.
+        n_jobs: worker processes, each held to one BLAS thread (-1: every core; None: every core
+            once the first tasks show the run is long enough to repay starting them, else this
+            process, held the same way).
         progress: a progress bar on stderr; None: when stderr is a terminal.
     """
     from crossent.metrics import parse_ece_name
@@ -153,7 +155,7 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
     tasks = [(split, c, setting, X, y_codes) for split in splits for c in candidates]
 
     bar = Progress(len(tasks), "compare", enabled=sys.stderr.isatty() if progress is None else progress)
-    outcomes = _parallel.run(_task, tasks, n_jobs=n_jobs, progress=bar,
+    outcomes, workers = _parallel.run(_task, tasks, n_jobs=n_jobs, progress=bar,
                              describe=lambda t: f"repeat {t[0].repeat + 1} fold {t[0].fold + 1} {t[1].name}")
     bar.close()
     result = Comparison.assemble(
@@ -163,7 +165,7 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
                  "impute": impute},
         candidates=candidates, metrics=columns, metric=key, calibration=calibration, decision=spec,
         model=_fit.describe_model(model), tune=tune, splits=splits, outcomes=outcomes, y=y_codes,
-        n_jobs=_parallel.n_workers(n_jobs, len(tasks)), ece_options=ece)
+        n_jobs=workers, ece_options=ece)
     result.recommend(BASELINE["multilabel" if multilabel else "single-label"], min_gain=min_gain)
     result.elapsed = time.perf_counter() - started
     return result

@@ -83,10 +83,11 @@ def build(model: Callable[..., Any], candidate: Candidate, loss_options: Mapping
                       **{**model_params(model), **params})
     if not impute:
         return estimator
-    from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
 
-    return make_pipeline(SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True), estimator)
+    from crossent.selection._impute import MedianImputer
+
+    return make_pipeline(MedianImputer(), estimator)
 
 
 def fit_predict(estimator: Any, X: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> Fitted:

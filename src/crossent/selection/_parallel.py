@@ -13,6 +13,7 @@ import contextlib
 import importlib.util
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -59,9 +60,16 @@ def _in_worker(function: Callable[..., Any], index: int, args: tuple[Any, ...]) 
     return index, function(*args)
 
 
+WORKERS_PAY_AFTER_S = 5.0
+"""With ``n_jobs=None``, worker processes start only if the tasks left would take at least this
+long in this process: starting two workers (each importing NumPy, SciPy, scikit-learn and
+crossent) costs about 1.5 s on two cores, more with the other core busy, which a small comparison
+never earns back."""
+
+
 def n_workers(n_jobs: int | None, n_tasks: int) -> int:
-    """The worker processes for ``n_jobs`` (None or -1: every core; -2: all but one, as joblib),
-    never more than the tasks."""
+    """The most worker processes for ``n_jobs`` (None or -1: every core; -2: all but one, as
+    joblib), never more than the tasks."""
     if n_jobs is None:
         n_jobs = -1
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
@@ -72,21 +80,37 @@ def n_workers(n_jobs: int | None, n_tasks: int) -> int:
 
 
 def run(function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], *, n_jobs: int | None,
-        progress: Progress, describe: Callable[[tuple[Any, ...]], str]) -> list[Any]:
-    """``[function(*task) for task in tasks]``, in order, on ``n_jobs`` workers, the progress
-    bar counting each task as it finishes."""
+        progress: Progress, describe: Callable[[tuple[Any, ...]], str]) -> tuple[list[Any], int]:
+    """``[function(*task) for task in tasks]``, in order, and the number of processes that ran
+    them: ``n_jobs`` workers, the progress bar counting each task as it finishes.
+
+    ``n_jobs=None`` decides: the first two tasks run here, and the rest go to every core's worker
+    only if, at the second task's pace (the first pays for warm-up), they would take longer than
+    :data:`WORKERS_PAY_AFTER_S` here."""
     workers = n_workers(n_jobs, len(tasks))
     results: list[Any] = [None] * len(tasks)
+    start = 0
+    if n_jobs is None and workers > 1:
+        with one_thread():
+            for index in range(min(2, len(tasks))):
+                progress.step(describe(tasks[index]))
+                tic = time.perf_counter()
+                results[index] = function(*tasks[index])
+                seconds = time.perf_counter() - tic
+        start = min(2, len(tasks))
+        if seconds * (len(tasks) - start) < WORKERS_PAY_AFTER_S:
+            workers = 1
     if workers == 1:
         with one_thread():
-            for index, task in enumerate(tasks):
-                progress.step(describe(task))
-                results[index] = function(*task)
-        return results
+            for index in range(start, len(tasks)):
+                progress.step(describe(tasks[index]))
+                results[index] = function(*tasks[index])
+        return results, 1
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=workers, return_as="generator_unordered", max_nbytes="1M")
-    for index, result in parallel(delayed(_in_worker)(function, i, task) for i, task in enumerate(tasks)):
+    pending = range(start, len(tasks))
+    for index, result in parallel(delayed(_in_worker)(function, i, tasks[i]) for i in pending):
         progress.step(describe(tasks[index]))
         results[index] = result
-    return results
+    return results, workers
