@@ -418,3 +418,24 @@ def test_importing_crossent_models_is_light() -> None:
 ])
 def test_scikit_learn_estimator_checks(estimator: Any, check: Any) -> None:
     check(estimator)
+
+
+def test_warm_start_reaches_the_same_optimum_in_fewer_iterations() -> None:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    half = LinearClassifier("focal").fit(X[::2], y[::2])
+    cold = LinearClassifier("focal").fit(X, y)
+    warm = LinearClassifier("focal", warm_start=True)
+    warm.coef_, warm.intercept_ = half.coef_.copy(), half.intercept_.copy()
+    warm.fit(X, y)
+    np.testing.assert_allclose(warm.coef_, cold.coef_, rtol=1e-4, atol=1e-5)
+    assert warm.n_iter_ < cold.n_iter_ and warm.history_[0] < cold.history_[0]
+    # coefficients of another shape are not a start: zeros, as without warm_start
+    other = LinearClassifier("focal", warm_start=True)
+    other.coef_, other.intercept_ = np.ones((1, 3)), np.zeros(1)
+    np.testing.assert_allclose(other.fit(X, y).history_, cold.history_)
+    with pytest.raises(ValueError, match="warm_start must be True or False"):
+        LinearClassifier(warm_start="yes").fit(X, y)

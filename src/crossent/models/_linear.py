@@ -119,6 +119,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             J / n for ``"gd"``).
         learning_rate: the step of ``"gd"`` (unused by ``"lbfgs"``).
         verbose: > 0 prints the objective at every iteration.
+        warm_start: start the solver from ``coef_`` and ``intercept_`` (of the previous fit, or set
+            by hand) where their shapes fit this problem, instead of from zeros; the optimum is
+            the same (up to ``tol``), reached in fewer iterations from a nearby start.
 
     Attributes:
         classes_: the class labels ``(K,)``; ``arange(L)`` for multi-label.
@@ -142,7 +145,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                  loss_options: Mapping[str, Any] | None = None,
                  class_weight: str | Mapping[Any, float] | None = None, C: float = 1.0,
                  fit_intercept: bool = True, solver: str = "lbfgs", max_iter: int = 1000,
-                 tol: float = 1e-8, learning_rate: float = 1.0, verbose: int = 0) -> None:
+                 tol: float = 1e-8, learning_rate: float = 1.0, verbose: int = 0,
+                 warm_start: bool = False) -> None:
         self.loss = loss
         self.loss_options = loss_options
         self.class_weight = class_weight
@@ -153,6 +157,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.tol = tol
         self.learning_rate = learning_rate
         self.verbose = verbose
+        self.warm_start = warm_start
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -218,7 +223,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         objective = _Objective(X, target, name, options, n_outputs=n_outputs, C=float(self.C),
                                fit_intercept=bool(self.fit_intercept),
                                two_class_softmax=target_type == "binary" and name in SOFTMAX_LOSSES)
-        theta = np.zeros(objective.size)
+        theta = self._start(objective, n_outputs, X.shape[1])
         if self.solver == "lbfgs":
             theta, history = self._lbfgs(objective, theta)
         else:
@@ -229,6 +234,18 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.history_ = np.asarray(history)
         self.n_iter_ = len(history) - 1
         return self
+
+    def _start(self, objective: _Objective, n_outputs: int, n_features: int) -> Any:
+        """The solver's starting point: zeros, or with ``warm_start`` the current coefficients
+        where they have this problem's shapes."""
+        coef, intercept = getattr(self, "coef_", None), getattr(self, "intercept_", None)
+        if not self.warm_start or coef is None or intercept is None:
+            return np.zeros(objective.size)
+        coef, intercept = np.asarray(coef, dtype=np.float64), np.asarray(intercept, dtype=np.float64)
+        if coef.shape != (n_outputs, n_features) or intercept.shape != (n_outputs,) or not (
+                np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
+            return np.zeros(objective.size)
+        return np.concatenate([coef.ravel(), intercept] if self.fit_intercept else [coef.ravel()])
 
     def _check_params(self) -> None:
         if self.solver not in SOLVERS:
@@ -242,6 +259,8 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"verbose must be a non-negative int, got {self.verbose!r}")
         if not isinstance(self.fit_intercept, bool | np.bool_):
             raise ValueError(f"fit_intercept must be True or False, got {self.fit_intercept!r}")
+        if not isinstance(self.warm_start, bool | np.bool_):
+            raise ValueError(f"warm_start must be True or False, got {self.warm_start!r}")
         if self.loss_options is not None and not isinstance(self.loss_options, Mapping):
             raise ValueError(f"loss_options must be a dict of the loss's options or None, got {self.loss_options!r}")
 

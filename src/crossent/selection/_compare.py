@@ -196,7 +196,8 @@ def _task(split: Any, candidate: Candidate, setting: Setting, X: np.ndarray, y: 
     oof_calibrated = probabilities(calibration.apply(tuned.oof_logits), multilabel)
     rule = choose_rule(setting.decision, oof_calibrated, y_train, minority=setting.minority, priors=priors)
 
-    final = _fit.build(setting.model, candidate, tuned.loss_options, tuned.params, setting.impute)
+    final = _fit.warm(_fit.build(setting.model, candidate, tuned.loss_options, tuned.params, setting.impute),
+                      tuned.start)
     fitted = _fit.fit_predict(final, X, y, split.train, split.test)
     y_test = y[split.test]
     raw = probabilities(fitted.logits, multilabel)
