@@ -227,7 +227,7 @@ def test_multiclass_ranking_scores_are_scikit_learns() -> None:
 def test_the_median_imputer_is_scikit_learns() -> None:
     from sklearn.impute import SimpleImputer
 
-    from crossent.selection._impute import MedianImputer
+    from crossent.selection._preprocess import MedianImputer
 
     rng = np.random.default_rng(8)
     X = rng.normal(size=(60, 5))
@@ -239,3 +239,15 @@ def test_the_median_imputer_is_scikit_learns() -> None:
     ours = MedianImputer().fit(X).transform(test)
     theirs = SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True).fit(X).transform(test)
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_standardizer_is_scikit_learns() -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    from crossent.selection._preprocess import Standardizer
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(loc=[0.0, 1e6, -3.0, 5.0], scale=[1.0, 1e-3, 10.0, 0.0], size=(200, 4))  # a constant column
+    test = rng.normal(size=(30, 4))
+    np.testing.assert_allclose(Standardizer().fit(X).transform(test), StandardScaler().fit(X).transform(test),
+                               rtol=1e-9, atol=1e-9)

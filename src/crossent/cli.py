@@ -66,8 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--tune", action="store_true",
                          help="pick each family's hyperparameter and C on the inner folds (nested; see README)")
     compare.add_argument("--cv", type=_at_least(2), default=5, metavar="K", help="folds (default 5)")
-    compare.add_argument("--repeats", type=_at_least(1), default=2, metavar="R",
-                         help="repeats of the K folds, each with its own shuffle (default 2)")
+    compare.add_argument("--repeats", type=_at_least(1), default=None, metavar="R",
+                         help="repeats of the K folds, each with its own shuffle (default 2; 1 from 100,000 "
+                         "samples on)")
     compare.add_argument("--metric", default="log_loss_calibrated", metavar="M",
                          help="the deciding metric (default log_loss_calibrated; also log_loss, brier, "
                          "brier_calibrated, ece or ece[BINS,uniform|quantile,top-label|classwise,l1|l2|max], roc_auc, "

@@ -39,12 +39,16 @@ def sigmoid_cross_entropy_sum(z: np.ndarray, y: np.ndarray,
                               row_weight: np.ndarray | None) -> tuple[float, np.ndarray]:
     """Σᵢ wᵢ (softplus(zᵢ) − yᵢ zᵢ) and its gradient wᵢ (σ(zᵢ) − yᵢ), z and y ``(N,)``.
 
-    -[y log σ(z) + (1 - y) log σ(-z)] = softplus(z) - y z, with softplus(z) = logaddexp(0, z):
-    exact at any finite z, and σ(z) = exp(z - softplus(z)).
+    -[y log σ(z) + (1 - y) log σ(-z)] = softplus(z) - y z, exact at any finite z from one
+    exponential and one log1p: with e = exp(-|z|) ∈ (0, 1], softplus(z) = max(z, 0) + log1p(e)
+    and σ(z) = 1 / (1 + e) for z ≥ 0, e / (1 + e) below.
     """
-    softplus = np.logaddexp(0.0, z)
-    per_row = softplus - y * z
-    grad = np.exp(z - softplus)
+    e = np.exp(-np.abs(z))
+    per_row = np.log1p(e)
+    per_row += np.maximum(z, 0.0)
+    per_row -= y * z
+    grad = 1.0 / (1.0 + e)
+    np.multiply(grad, e, out=grad, where=z < 0)  # e / (1 + e) for z < 0
     grad -= y
     if row_weight is None:
         return float(per_row.sum()), grad

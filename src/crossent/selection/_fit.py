@@ -40,11 +40,11 @@ class LinearModel:
     def __call__(self, loss: str, *, loss_options: Mapping[str, Any] | None = None, class_weight: Any = None,
                  C: float | None = None) -> Any:
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
 
         from crossent.models import LinearClassifier
+        from crossent.selection._preprocess import Standardizer
 
-        return make_pipeline(StandardScaler(), LinearClassifier(
+        return make_pipeline(Standardizer(), LinearClassifier(
             loss, loss_options=dict(loss_options or {}) or None, class_weight=class_weight,
             C=self.C if C is None else C))
 
@@ -87,7 +87,7 @@ def build(model: Callable[..., Any], candidate: Candidate, loss_options: Mapping
         return estimator
     from sklearn.pipeline import make_pipeline
 
-    from crossent.selection._impute import MedianImputer
+    from crossent.selection._preprocess import MedianImputer
 
     return make_pipeline(MedianImputer(), estimator)
 
