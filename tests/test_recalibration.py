@@ -272,3 +272,21 @@ def test_calibrate_checks_the_folds_and_the_method() -> None:
         calibrate(z, y, folds(30)[:2], "bias")
     with pytest.raises(ValueError, match="method must be one of"):
         calibrate(z, y, folds(30), "isotonic")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_start_reaches_the_same_calibration(kind: str) -> None:
+    rng = np.random.default_rng(21)
+    shape = {"binary": (800,), "multiclass": (800, 4), "multilabel": (800, 3)}[kind]
+    z = 2.0 * rng.normal(size=shape)
+    if kind == "multiclass":
+        y = np.argmax(z / 1.7 + rng.gumbel(size=shape), axis=1)
+    else:
+        y = (rng.random(shape) < sigmoid_array(z / 1.7 - 0.8)).astype(np.int64)
+    cold = fit_calibration(z, y)
+    start = Calibration("bias-corrected", cold.temperature * 1.3, cold.bias + 0.2, False)
+    warm = fit_calibration(z, y, start=start)
+    assert warm.temperature == pytest.approx(cold.temperature, rel=1e-5)
+    np.testing.assert_allclose(warm.bias, cold.bias, atol=1e-5)
+    with pytest.raises(ValueError, match="start must be a Calibration"):
+        fit_calibration(z, y, start=Calibration("bias", 1.0, np.zeros(7), False))

@@ -81,7 +81,7 @@ class Calibration:
 
 
 def fit_calibration(logits: Any, y_true: Any, /, *, method: str = "bias-corrected",
-                    sample_weight: Any = None) -> Calibration:
+                    sample_weight: Any = None, start: Calibration | None = None) -> Calibration:
     """The calibration of held-out logits that minimizes their weighted mean log loss.
 
     .. math:: (T, b) = \\arg\\min_{T, b} \\frac{\\sum_i w_i\\, \\ell(z_i / T + b, y_i)}{\\sum_i w_i}
@@ -97,8 +97,9 @@ def fit_calibration(logits: Any, y_true: Any, /, *, method: str = "bias-correcte
     correction of a change of class priors (label shift) and undoes a logit adjustment
     ``z + log w`` exactly; ``"none"`` is the identity. The loss is convex in (β = 1/T, b), being
     a softmax regression with one coefficient shared by the logits and one intercept per class;
-    it is minimized by L-BFGS-B with the closed-form gradient and β in [1/100, 1/0.01]. Fit on
-    held-out logits, never on the training set's.
+    it is minimized by L-BFGS-B with the closed-form gradient and β in [1/100, 1/0.01], from
+    T = 1, b = 0 or from ``start`` (a calibration of similar logits: the same optimum, reached
+    in fewer steps). Fit on held-out logits, never on the training set's.
 
     >>> import numpy as np
     >>> z = np.array([0.0, 2.0, 4.0, 6.0, 8.0, 10.0])  # overconfident, and shifted towards class 1
@@ -119,7 +120,9 @@ def fit_calibration(logits: Any, y_true: Any, /, *, method: str = "bias-correcte
         temperature = fit_temperature(t.p, y_true, sample_weight=t.w)
         at_bound = _at_bound(1 / temperature) or _better_far_out(t, 1 / temperature, np.zeros(n_bias))
         return Calibration("temperature", temperature, np.zeros(n_bias), at_bound)
-    beta, bias = _fit(t, fit_beta=method == "bias-corrected")
+    if start is not None and (not isinstance(start, Calibration) or start.bias.shape != (n_bias,)):
+        raise ValueError(f"start must be a Calibration of these logits' {n_bias} bias(es), got {start!r}")
+    beta, bias = _fit(t, fit_beta=method == "bias-corrected", start=start)
     return Calibration(method, 1 / beta, bias, method == "bias-corrected" and _at_bound(beta))
 
 
@@ -163,7 +166,7 @@ def loss_and_grad(t: _inputs.Targets, beta: float, bias: np.ndarray) -> tuple[fl
     return float(value), float((g * t.p).sum()), d_bias
 
 
-def _fit(t: _inputs.Targets, fit_beta: bool) -> tuple[float, np.ndarray]:
+def _fit(t: _inputs.Targets, fit_beta: bool, start: Calibration | None = None) -> tuple[float, np.ndarray]:
     """(β, b) minimizing the mean log loss; β = 1 unless ``fit_beta``. Multiclass b is centred.
 
     The softmax is invariant to b + c·1, so the Hessian is singular along 1: the fit pins
@@ -185,6 +188,9 @@ def _fit(t: _inputs.Targets, fit_beta: bool) -> tuple[float, np.ndarray]:
         return value, np.concatenate([[d_beta][:head], d_bias[pinned:]])
 
     x0 = np.concatenate([[1.0][:head], np.zeros(n_bias - pinned)])
+    if start is not None:  # into the fit's gauge (b_0 = 0 for a softmax) and β's interval
+        beta0 = float(np.clip(1 / start.temperature, *BETA_BOUNDS))
+        x0 = np.concatenate([[beta0][:head], (start.bias - start.bias[0] if pinned else start.bias)[pinned:]])
     bounds = [BETA_BOUNDS][:head] + [(None, None)] * (n_bias - pinned)
     options = {"ftol": 1e-15, "gtol": 1e-10, "maxiter": 10_000}
     theta = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options).x

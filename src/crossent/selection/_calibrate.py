@@ -55,7 +55,8 @@ def calibrate(oof_logits: Any, y: Any, inner_folds: Sequence[tuple[Any, Any]],
         calibration = fit_calibration(z, labels, method=SIMPLER[method])
     if calibration.method == "none":
         return calibration, notes
-    crossed, raw = _cross_fitted_log_loss(z, labels, held, calibration.method), logit_log_loss(z, labels)
+    crossed = _cross_fitted_log_loss(z, labels, held, calibration.method, start=calibration)
+    raw = logit_log_loss(z, labels)
     if crossed > raw:
         notes.append(f"{NAMES[calibration.method]} made the held-out log loss worse ({crossed:.3f} vs "
                      f"{raw:.3f} raw): kept the raw logits")
@@ -82,10 +83,13 @@ def _bound_note(calibration: Calibration, fallback: str) -> str:
     return f"{why}: {kept}"
 
 
-def _cross_fitted_log_loss(z: np.ndarray, y: np.ndarray, held: list[np.ndarray], method: str) -> float:
-    """The mean log loss of every sample's logits calibrated by a fit on the other folds' logits."""
+def _cross_fitted_log_loss(z: np.ndarray, y: np.ndarray, held: list[np.ndarray], method: str,
+                           start: Calibration | None = None) -> float:
+    """The mean log loss of every sample's logits calibrated by a fit on the other folds' logits
+    (each fit starting from ``start``, the fit on all of them)."""
     calibrated = np.zeros_like(z)
     for rows in held:
         others = np.setdiff1d(np.arange(len(z)), rows, assume_unique=True)
-        calibrated[rows] = fit_calibration(z[others], y[others], method=method).apply(z[rows])
+        fitted = fit_calibration(z[others], y[others], method=method, start=start if method != "temperature" else None)
+        calibrated[rows] = fitted.apply(z[rows])
     return logit_log_loss(calibrated, y)
