@@ -62,6 +62,7 @@ def test_compare_on_a_csv(tmp_path: Path) -> None:
     ("a,y\n1,0\n2,1\n", ["--target", "y", "--json", "nowhere/r.json"], "no such directory"),
     ("a,y\n1,0\n2,1\n", ["--target", "y", "--losses", "focal:gamma=x"], "gamma must be a number"),
     ("a,y\n1,0\n2,1\n", ["--target", "y", "--decision", "youden"], "--decision must be"),
+    ("a\tb\ty\n1\t2\tx\n3\t4\tz\n", ["--target", "y", "--sep", "\\t"], "class 'x' has 1 sample"),  # read as tabs
     ("a,y\n" + "".join(f"{i},{int(i < 3)}\n" for i in range(30)), ["--target", "y"], "has 3 sample(s)"),
     ("a,y\n1,0\n2,1\n", [], "--target COL is required"),
 ])

@@ -96,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     data_options.add_argument("--drop-na", action="store_true", help="drop rows with missing values")
     data_options.add_argument("--na-values", nargs="+", metavar="TEXT",
                               help="cell texts that also mean missing (default: only empty cells), e.g. NA ?")
-    data_options.add_argument("--sep", metavar="CHAR", help="the field separator (default: sniffed among , ; tab)")
+    data_options.add_argument("--sep", metavar="CHAR",
+                              help="the field separator, e.g. ';' or tab (also '\\t'; default: sniffed among , ; tab)")
     data_options.add_argument("--decimal", choices=[".", ","], default=".", help="the decimal mark (default .)")
     data_options.add_argument("--one-hot", action="store_true", help="one-hot encode text feature columns")
     output = compare.add_argument_group("output")
@@ -312,8 +313,9 @@ def _compare(args: argparse.Namespace) -> int:
             raise ValueError("--target COL is required with DATA")
         if args.data_set is not None:
             raise ValueError("--data-set chooses an embedded data set; it cannot go with DATA")
+        sep = "\t" if args.sep in ("\\t", "tab") else args.sep  # a tab is hard to type in a shell
         data = read_table(args.data, args.target, one_hot=args.one_hot, drop_na=args.drop_na,
-                          na_values=args.na_values, sep=args.sep, decimal=args.decimal)
+                          na_values=args.na_values, sep=sep, decimal=args.decimal)
     cost_matrix = None
     if args.cost_matrix is not None:
         from crossent.selection._decide import read_cost_matrix
