@@ -24,6 +24,8 @@ tr.recommended { background: #eaf6ea; font-weight: 600; }
 .reason { background: #eef4fb; border-left: 4px solid #2c7fb8; padding: 0.5rem 1rem; }
 .note { color: #555; font-size: 0.85rem; margin: 0.2rem 0; }
 img { max-width: 100%; display: block; margin: 1rem 0; }
+.wide { overflow-x: auto; }
+.confusions { display: flex; flex-wrap: wrap; gap: 0 2rem; }
 """
 
 PROBABILITIES = ("log_loss", "log_loss_calibrated", "brier", "brier_calibrated", "ece", "ece_calibrated",
@@ -104,7 +106,8 @@ def _table(result: Comparison, keys: Sequence[str], *, rules: bool = False) -> s
                         for m in columns)
         css = " class='recommended'" if c.name == result.recommendation else ""
         body.append(f"<tr{css}><td title='{_e(c.summary)}'>{_e(c.name)}</td>{rule}{cells}</tr>")
-    return f"<table><thead><tr><th>loss</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<div class='wide'><table><thead><tr><th>loss</th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+            f"</table></div>")
 
 
 def _tests(result: Comparison) -> str:
@@ -135,11 +138,11 @@ def _confusion(result: Comparison) -> str:
         return ""
     classes = [_e(c) for c in result.dataset["classes"]]
     head = "".join(f"<th>→ {c}</th>" for c in classes)
-    parts = ["<h2>Confusion at the chosen rule (rows: true class; summed over splits)</h2>"]
+    parts = ["<h2>Confusion at the chosen rule (rows: true class; summed over splits)</h2><div class='confusions'>"]
     for c in result.candidates:
         rows = "".join(f"<tr><td>{classes[i]}</td>{''.join(f'<td>{v}</td>' for v in row)}</tr>"
                        for i, row in enumerate(result.confusion[c.name]))
         recall = ", ".join(f"{cls} {r:.3f}" for cls, r in zip(classes, result.per_class_recall[c.name], strict=True))
-        parts.append(f"<h3>{_e(c.name)}</h3><table><thead><tr><th>true</th>{head}</tr></thead><tbody>{rows}"
-                     f"</tbody></table><p class='note'>recall per class: {recall}</p>")
-    return "".join(parts)
+        parts.append(f"<div class='wide'><h3>{_e(c.name)}</h3><table><thead><tr><th>true</th>{head}</tr></thead>"
+                     f"<tbody>{rows}</tbody></table><p class='note'>recall per class: {recall}</p></div>")
+    return "".join(parts) + "</div>"
