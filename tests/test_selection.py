@@ -209,7 +209,7 @@ def test_an_ece_metric_is_parsed_and_named() -> None:
     assert result.metric == "ece_calibrated" and "ece[10,quantile,classwise,l1]" in result.metric_of("ece").label
 
 
-def test_multiclass_ranking_scores_are_scikit_learns() -> None:
+def test_ranking_scores_are_scikit_learns() -> None:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     from crossent.selection._score import ranking_scores
@@ -222,6 +222,15 @@ def test_multiclass_ranking_scores_are_scikit_learns() -> None:
     assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, p, multi_class="ovr", average="macro"), rel=1e-12)
     assert scores["average_precision"] == pytest.approx(
         average_precision_score(np.eye(4)[y], p, average="macro"), rel=1e-12)
+    binary = (y == 3).astype(int)
+    scores = ranking_scores(binary, p[:, 3], multilabel=False)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(binary, p[:, 3]), rel=1e-12)
+    assert scores["average_precision"] == pytest.approx(average_precision_score(binary, p[:, 3]), rel=1e-12)
+    Y = (rng.random((400, 3)) < [0.5, 0.1, 0.0]).astype(int)  # a label with no positive is left out
+    scores = ranking_scores(Y, p[:, :3], multilabel=True)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score(Y[:, :2], p[:, :2], average="macro"), rel=1e-12)
+    assert scores["average_precision"] == pytest.approx(
+        average_precision_score(Y[:, :2], p[:, :2], average="macro"), rel=1e-12)
 
 
 def test_the_median_imputer_is_scikit_learns() -> None:

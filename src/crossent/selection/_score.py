@@ -131,22 +131,35 @@ def probability_scores(y: np.ndarray, raw: np.ndarray, calibrated: np.ndarray, *
 
 
 def ranking_scores(y: np.ndarray, p: np.ndarray, *, multilabel: bool) -> dict[str, float]:
-    """ROC-AUC and average precision (macro over classes or labels; labels without both outcomes
-    in ``y`` are left out, and with none left both are 0.5 / the prevalence they cannot beat)."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
+    """ROC-AUC and average precision, scikit-learn's definitions (macro over classes or labels;
+    labels without both outcomes in ``y`` are left out, and with none left both are 0.5 / the
+    prevalence they cannot beat), computed column by column from one sort each."""
     if multilabel:
-        present = [j for j in range(y.shape[1]) if 0 < y[:, j].sum() < len(y)]
-        if not present:
-            return {"roc_auc": 0.5, "average_precision": float(np.mean(y))}
-        return {"roc_auc": float(roc_auc_score(y[:, present], p[:, present], average="macro")),
-                "average_precision": float(average_precision_score(y[:, present], p[:, present], average="macro"))}
-    if p.ndim == 1:
-        return {"roc_auc": float(roc_auc_score(y, p)), "average_precision": float(average_precision_score(y, p))}
-    onehot = np.eye(p.shape[1])[y]
-    present = [c for c in range(p.shape[1]) if 0 < onehot[:, c].sum() < len(y)]
-    return {"roc_auc": float(np.mean(_one_vs_rest_auc(onehot[:, present], p[:, present]))),
-            "average_precision": float(average_precision_score(onehot[:, present], p[:, present], average="macro"))}
+        positive = y.astype(np.float64)
+    elif p.ndim == 1:
+        positive, p = (y == 1).astype(np.float64)[:, None], p[:, None]
+    else:
+        positive = np.eye(p.shape[1])[y]
+    counts = positive.sum(axis=0)
+    present = (counts > 0) & (counts < len(y))
+    if not present.any():
+        return {"roc_auc": 0.5, "average_precision": float(np.mean(positive))}
+    positive, p = positive[:, present], p[:, present]
+    return {"roc_auc": float(np.mean(_one_vs_rest_auc(positive, p))),
+            "average_precision": float(np.mean([_average_precision(positive[:, j], p[:, j])
+                                                for j in range(p.shape[1])]))}
+
+
+def _average_precision(positive: np.ndarray, scores: np.ndarray) -> float:
+    """Σ_k (R_k − R_{k−1}) P_k over the distinct thresholds from the highest down (R_0 = 0): the
+    step-wise area under the precision-recall curve of ``average_precision_score``."""
+    order = np.argsort(-scores, kind="mergesort")
+    ranked, hits = scores[order], positive[order]
+    last = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]  # the end of each group of ties
+    tp = np.cumsum(hits)[last]
+    precision = tp / (last + 1)
+    recall = tp / tp[-1]
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
 def _one_vs_rest_auc(positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
