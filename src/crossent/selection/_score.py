@@ -8,6 +8,7 @@ scores, calibration) and scikit-learn (ranking).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,8 +133,8 @@ def probability_scores(y: np.ndarray, raw: np.ndarray, calibrated: np.ndarray, *
 
 def ranking_scores(y: np.ndarray, p: np.ndarray, *, multilabel: bool) -> dict[str, float]:
     """ROC-AUC and average precision, scikit-learn's definitions (macro over classes or labels;
-    labels without both outcomes in ``y`` are left out, and with none left both are 0.5 / the
-    prevalence they cannot beat), computed column by column from one sort each."""
+    labels without both outcomes in ``y`` are left out, and with none left both are undefined:
+    NaN, which JSON output writes as null), computed column by column from one sort each."""
     if multilabel:
         positive = y.astype(np.float64)
     elif p.ndim == 1:
@@ -143,7 +144,7 @@ def ranking_scores(y: np.ndarray, p: np.ndarray, *, multilabel: bool) -> dict[st
     counts = positive.sum(axis=0)
     present = (counts > 0) & (counts < len(y))
     if not present.any():
-        return {"roc_auc": 0.5, "average_precision": float(np.mean(positive))}
+        return {"roc_auc": math.nan, "average_precision": math.nan}
     positive, p = positive[:, present], p[:, present]
     return {"roc_auc": float(np.mean(_one_vs_rest_auc(positive, p))),
             "average_precision": float(np.mean([_average_precision(positive[:, j], p[:, j])
