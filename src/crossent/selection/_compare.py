@@ -161,8 +161,10 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
     tasks = [(split, c, setting, X, y_codes) for split in splits for c in candidates]
 
     bar = Progress(len(tasks), "compare", enabled=sys.stderr.isatty() if progress is None else progress)
+    points = {c.name: len(c.grid(_fit.model_grid(model))) if tune else 1 for c in candidates}  # grid points
     outcomes, workers = _parallel.run(_task, tasks, n_jobs=n_jobs, progress=bar,
-                             describe=lambda t: f"repeat {t[0].repeat + 1} fold {t[0].fold + 1} {t[1].name}")
+                                      costs=[points[task[1].name] for task in tasks],
+                                      describe=lambda t: f"repeat {t[0].repeat + 1} fold {t[0].fold + 1} {t[1].name}")
     bar.close()
     result = Comparison.assemble(
         dataset={"n_samples": int(X.shape[0]), "n_features": int(X.shape[1]), "kind": kind, "classes": names,

@@ -80,13 +80,15 @@ def n_workers(n_jobs: int | None, n_tasks: int) -> int:
 
 
 def run(function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], *, n_jobs: int | None,
-        progress: Progress, describe: Callable[[tuple[Any, ...]], str]) -> tuple[list[Any], int]:
+        progress: Progress, describe: Callable[[tuple[Any, ...]], str],
+        costs: Sequence[float] | None = None) -> tuple[list[Any], int]:
     """``[function(*task) for task in tasks]``, in order, and the number of processes that ran
     them: ``n_jobs`` workers, the progress bar counting each task as it finishes.
 
     ``n_jobs=None`` decides: the first two tasks run here, and the rest go to every core's worker
-    only if, at the second task's pace (the first pays for warm-up), they would take longer than
-    :data:`WORKERS_PAY_AFTER_S` here."""
+    only if, at the second task's pace (the first pays for warm-up) scaled by their relative
+    ``costs`` (e.g. the number of fits each makes; all equal by default), they would take longer
+    than :data:`WORKERS_PAY_AFTER_S` here."""
     workers = n_workers(n_jobs, len(tasks))
     results: list[Any] = [None] * len(tasks)
     start = 0
@@ -98,7 +100,8 @@ def run(function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], *, n_job
                 results[index] = function(*tasks[index])
                 seconds = time.perf_counter() - tic
         start = min(2, len(tasks))
-        if seconds * (len(tasks) - start) < WORKERS_PAY_AFTER_S:
+        weights = [1.0] * len(tasks) if costs is None else [float(c) for c in costs]
+        if seconds / weights[start - 1] * sum(weights[start:]) < WORKERS_PAY_AFTER_S:
             workers = 1
     if workers == 1:
         with one_thread():
