@@ -41,7 +41,8 @@ LARGE_N = 100_000
 
 @dataclass(frozen=True)
 class Setting:
-    """Everything a task needs besides its split and candidate (sent to every worker once)."""
+    """Everything a task needs besides its split and candidate (pickled with each task; joblib
+    memory-maps the large arrays beside it)."""
 
     model: Callable[..., Any]
     kind: str  # "binary", "multiclass", "multilabel"
@@ -220,7 +221,7 @@ def _task(split: Any, candidate: Candidate, setting: Setting, X: np.ndarray, y: 
             scores[name] = float(at_rule[name])
             scores[f"{name}_default"] = float(at_default[name])
     scores["fit_time"] = fitted.seconds
-    notes += [w for w in (*tuned.warnings, *fitted.warnings)]
+    notes += [*tuned.warnings, *fitted.warnings]
     return Outcome(scores=scores, per_class_recall=list(at_rule["per_class_recall"]),
                    confusion=at_rule["confusion"], test=split.test, raw=raw, calibrated=calibrated,
                    calibration=calibration.to_dict(), rule=rule.to_dict(), rule_text=rule.describe(setting.class_names),
