@@ -56,13 +56,13 @@ class Candidate:
         for cli_name, values in TUNING_GRIDS.get(self.family, {}).items():
             if cli_name not in self.given:
                 axes.append(("loss", family.options[cli_name], values))
-        for name, values in model_grid.items():
+        for name, model_values in model_grid.items():
             if name not in self.given:
-                axes.append(("model", name, values))
+                axes.append(("model", name, model_values))
         points: list[tuple[dict[str, Any], dict[str, Any]]] = [(dict(self.loss_options), dict(self.params))]
-        for where, name, values in axes:
+        for where, name, axis_values in axes:
             points = [({**loss, name: v}, model) if where == "loss" else (loss, {**model, name: v})
-                      for loss, model in points for v in values]
+                      for loss, model in points for v in axis_values]
         return points
 
     def describe(self, loss_options: Mapping[str, Any], params: Mapping[str, Any]) -> str:

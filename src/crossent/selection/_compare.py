@@ -212,10 +212,14 @@ def _task(split: Any, candidate: Candidate, setting: Setting, X: np.ndarray, y: 
     raw = probabilities(fitted.logits, multilabel)
     calibrated = probabilities(calibration.apply(fitted.logits), multilabel)
     scores = probability_scores(y_test, raw, calibrated, kind=setting.kind, ece=setting.ece)
-    options = {"n_classes": len(setting.class_names), "minority": setting.minority, "multilabel": multilabel,
-               "cost": setting.cost}
-    at_rule = decision_scores(y_test, rule.predict(calibrated), **options)
-    at_default = decision_scores(y_test, default_rule(len(setting.class_names), multilabel).predict(raw), **options)
+    n_classes = len(setting.class_names)
+
+    def decided(predicted: np.ndarray) -> dict[str, Any]:
+        return decision_scores(y_test, predicted, n_classes=n_classes, minority=setting.minority,
+                               multilabel=multilabel, cost=setting.cost)
+
+    at_rule = decided(rule.predict(calibrated))
+    at_default = decided(default_rule(n_classes, multilabel).predict(raw))
     for name in ("f1", "recall", "precision", "balanced_accuracy", "worst_recall", "cost"):
         if name in at_rule:
             scores[name] = float(at_rule[name])

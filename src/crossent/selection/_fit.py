@@ -14,6 +14,7 @@ feature), so no statistic of a test part reaches its training part.
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -194,7 +195,7 @@ def tune(model: Callable[..., Any], candidate: Candidate, X: np.ndarray, y: np.n
     seen: set[str] = set()
     for loss_options, params in points:
         logits, caught, starts = out_of_fold(
-            lambda lo=loss_options, pa=params: build(model, candidate, lo, pa, impute), X, y, inner)
+            functools.partial(build, model, candidate, loss_options, params, impute), X, y, inner)
         seen.update(caught)
         score = criterion(logits) if len(points) > 1 else 0.0
         searched.append((candidate.describe(loss_options, params), float(score)))

@@ -25,10 +25,12 @@ def one_thread() -> Iterator[None]:
     """BLAS and Numba held to one thread for the duration, restored after."""
     from threadpoolctl import threadpool_limits
 
-    numba = None
+    numba: Any = None
     if importlib.util.find_spec("numba") is not None:
         try:  # the kernels import numba on their first call; import it now to hold its threads
-            import numba
+            import numba as module
+
+            numba = module
         except ImportError:  # a broken numba install: the kernels fall back to the generic path
             numba = None
     previous = numba.get_num_threads() if numba is not None else None

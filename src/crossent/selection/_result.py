@@ -166,13 +166,13 @@ class Comparison:
         return lines
 
     def _rule_summary(self, name: str) -> str:
-        """The rule in words: the threshold's median and range over splits where it is one."""
-        thresholds = [r.get("thresholds") for r in self.rules[name]]
-        if all(t is not None and len(t) == 1 for t in thresholds):
-            values = np.array([t[0] for t in thresholds])
-            text = self.rule_texts[name][0]
-            head = text.split("≥")[0].strip() if "≥" in text else f"P({self.dataset['minority']})"
-            return f"{head} ≥ {np.median(values):.3f}, {values.min():.3f}..{values.max():.3f} over splits"
+        """The rule in words: a threshold's median and range over splits where it is one."""
+        rules = self.rules[name]
+        if all(r.get("thresholds") is not None and len(r["thresholds"]) == 1 and r.get("positive") is not None
+               for r in rules):
+            values = np.array([r["thresholds"][0] for r in rules])
+            positive = self.dataset["classes"][rules[0]["positive"]]
+            return f"P({positive}) ≥ {np.median(values):.3f}, {values.min():.3f}..{values.max():.3f} over splits"
         return self.rule_texts[name][0]
 
     def _threshold_warnings(self, baseline: str) -> list[str]:
