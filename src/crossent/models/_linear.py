@@ -35,48 +35,21 @@ import scipy.optimize
 import scipy.sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from crossent.activations import log_sigmoid, log_softmax, sigmoid, softmax
-from crossent.losses import class_weights, value_and_grad
+from crossent.losses import value_and_grad
 from crossent.losses._define import lookup
+from crossent.models._problem import SOFTMAX_LOSSES, LogitPredictions, number, set_up, sklearn_tags
 
 __all__ = ["LinearClassifier"]
 
-# Short names and what they mean for (binary or multiclass, multi-label) problems; None: not
-# available there. Every crossent loss function name is accepted as well.
-LOSSES: dict[str, tuple[str | None, str | None]] = {
-    "cross_entropy": ("cross_entropy", "binary_cross_entropy"),
-    "focal": ("focal_loss", "binary_focal_loss"),
-    "poly1": ("poly1_cross_entropy", None),
-    "logit_adjusted": ("logit_adjusted_cross_entropy", None),
-    "asymmetric": (None, "asymmetric_loss"),
-    "binary_cross_entropy": ("binary_cross_entropy", "binary_cross_entropy"),
-    "binary_focal": ("binary_focal_loss", "binary_focal_loss"),
-}
-SIGMOID_LOSSES = ("asymmetric_loss", "binary_cross_entropy", "binary_focal_loss")
-SOFTMAX_LOSSES = ("categorical_cross_entropy", "cross_entropy", "focal_loss", "logit_adjusted_cross_entropy",
-                  "poly1_cross_entropy", "sparse_categorical_cross_entropy")
-# Options the model sets itself; loss_options may not give them.
-RESERVED = {
-    "axis": "the class axis is the model's",
-    "eps": "it acts on probabilities and the model trains on logits",
-    "from_logits": "the model trains on logits",
-    "ignore_index": "every training sample counts; give a sample weight 0 instead",
-    "reduction": "the objective sums the per-sample losses",
-    "sample_weight": "pass sample_weight to fit",
-    "weight": "use class_weight",
-    "xp": "the model computes with NumPy",
-}
 # Options the fused kernels compute (_fused_objective); any other must be at its default.
 FUSED_OPTIONS = {"alpha", "epsilon", "gamma", "label_smoothing", "priors", "reduction", "sample_weight", "tau",
                  "weight"}
 SOLVERS = ("lbfgs", "gd")
-CLASS_WEIGHT_SCHEMES = ("balanced", "effective_number")
 
 
-class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+class LinearClassifier(LogitPredictions, ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """A linear classifier trained on any crossent loss; LogisticRegression's objective with C.
 
     Minimizes ``C · Σᵢ sᵢ ℓᵢ + ½ ‖W‖²`` (the intercept is not penalized) over a linear model
@@ -160,12 +133,7 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.warm_start = warm_start
 
     def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        loss = self.loss if isinstance(self.loss, str) else getattr(self.loss, "__name__", None)
-        softmax_loss, sigmoid_loss = LOSSES.get(loss, (loss, loss))  # type: ignore[arg-type]
-        tags.classifier_tags.multi_class = softmax_loss in SOFTMAX_LOSSES
-        # multi-label targets take a sigmoid loss, and have no class counts for "effective_number"
-        tags.classifier_tags.multi_label = sigmoid_loss in SIGMOID_LOSSES and self.class_weight != "effective_number"
+        tags = sklearn_tags(super().__sklearn_tags__(), self.loss, self.class_weight)
         tags.input_tags.sparse = True
         return tags
 
@@ -180,49 +148,14 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self._check_params()
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"), dtype=np.float64,
                              multi_output=True)
-        if scipy.sparse.issparse(y):
-            y = y.toarray()
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        target_type = type_of_target(y, input_name="y")
-        if target_type not in ("binary", "multiclass", "multilabel-indicator"):
-            raise ValueError(f"LinearClassifier supports binary, multiclass and multi-label indicator "
-                             f"targets; y is {target_type}")
-        n_samples = X.shape[0]
-        weights = _sample_weight(sample_weight, n_samples)
-
-        target: Any
-        if target_type == "multilabel-indicator":
-            target = np.asarray(y, dtype=np.float64)
-            self.classes_ = np.arange(target.shape[1])
-            n_outputs = target.shape[1]
-            labels = None
-        else:
-            self.classes_, labels = np.unique(y, return_inverse=True)
-            labels = labels.reshape(-1).astype(np.int64)
-            if self.classes_.shape[0] < 2:
-                raise ValueError(f"LinearClassifier needs samples of at least 2 classes in y; got 1 class: "
-                                 f"{self.classes_[0]!r}")
-            target_type = "binary" if self.classes_.shape[0] == 2 else "multiclass"
-            if weights is not None and np.count_nonzero(np.bincount(labels, weights=weights)) < 2:
-                raise ValueError("LinearClassifier needs positive sample_weight in at least 2 classes; "
-                                 "the weighted samples are of a single class")
-            n_outputs = 1 if target_type == "binary" else self.classes_.shape[0]
-            target = labels
-        self.target_type_ = target_type
-
-        name = self._loss_name(target_type)
-        self.loss_function_ = name
-        options = self._loss_options(name, target_type, labels, target, weights)
-        if name in SIGMOID_LOSSES and target_type == "binary":
-            target = labels.astype(np.float64)  # type: ignore[union-attr]
-        elif name == "categorical_cross_entropy":
-            target = np.eye(self.classes_.shape[0])[labels]
+        problem = set_up(type(self).__name__, self.loss, self.loss_options, self.class_weight, y, sample_weight,
+                         X.shape[0])
+        self.classes_, self.target_type_, self.loss_function_ = problem.classes, problem.target_type, problem.loss
+        weights, n_samples = problem.sample_weight, X.shape[0]
+        n_outputs, target, name, options = problem.n_outputs, problem.target, problem.loss, problem.options
 
         objective = _Objective(X, target, name, options, n_outputs=n_outputs, C=float(self.C),
-                               fit_intercept=bool(self.fit_intercept),
-                               two_class_softmax=target_type == "binary" and name in SOFTMAX_LOSSES)
+                               fit_intercept=bool(self.fit_intercept), two_class_softmax=problem.two_class_softmax)
         theta = self._start(objective, n_outputs, X.shape[1])
         if self.solver == "lbfgs":
             theta, history = self._lbfgs(objective, theta)
@@ -250,9 +183,9 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def _check_params(self) -> None:
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}, got {self.solver!r}")
-        _number("C", self.C, positive=True)
-        _number("learning_rate", self.learning_rate, positive=True)
-        _number("tol", self.tol, positive=False)
+        number("C", self.C, positive=True)
+        number("learning_rate", self.learning_rate, positive=True)
+        number("tol", self.tol, positive=False)
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
             raise ValueError(f"max_iter must be a positive int, got {self.max_iter!r}")
         if isinstance(self.verbose, bool) or not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
@@ -261,106 +194,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"fit_intercept must be True or False, got {self.fit_intercept!r}")
         if not isinstance(self.warm_start, bool | np.bool_):
             raise ValueError(f"warm_start must be True or False, got {self.warm_start!r}")
-        if self.loss_options is not None and not isinstance(self.loss_options, Mapping):
-            raise ValueError(f"loss_options must be a dict of the loss's options or None, got {self.loss_options!r}")
-
-    def _loss_name(self, target_type: str) -> str:
-        """The crossent loss function to train with on this kind of problem."""
-        loss = self.loss
-        if callable(loss):
-            loss = lookup(loss)[0]  # a crossent loss function: its name (ValueError otherwise)
-        multilabel = target_type == "multilabel-indicator"
-        name: str | None
-        if isinstance(loss, str) and loss in LOSSES:
-            name = LOSSES[loss][multilabel]
-        elif loss in SOFTMAX_LOSSES or loss in SIGMOID_LOSSES:
-            name = loss
-        else:
-            choices = ", ".join(map(repr, [*LOSSES, *sorted({*SOFTMAX_LOSSES, *SIGMOID_LOSSES} - set(LOSSES))]))
-            raise ValueError(f"loss must be one of {choices} (or another crossent loss function), got {loss!r}")
-        if multilabel and (name is None or name in SOFTMAX_LOSSES):
-            raise ValueError(f"loss={loss!r} is a softmax loss, for binary and multiclass targets; y is a multi-label "
-                             f"indicator matrix: use a sigmoid loss ('cross_entropy', 'focal', 'asymmetric', "
-                             f"'binary_cross_entropy', 'binary_focal')")
-        if name is None or (name == "asymmetric_loss" and not multilabel):
-            raise ValueError(f"loss={loss!r} is for multi-label targets only (an indicator matrix y of shape "
-                             f"(n_samples, n_labels)); y is {target_type}")
-        if name in SIGMOID_LOSSES and target_type == "multiclass":
-            raise ValueError(f"Only binary classification is supported with the sigmoid loss loss={loss!r} (and "
-                             f"multi-label targets). The type of the target is multiclass; use a softmax loss "
-                             f"such as 'cross_entropy' or 'focal'")
-        return name
-
-    def _loss_options(self, name: str, target_type: str, labels: Any, target: Any,
-                      weights: Any) -> dict[str, Any]:
-        """The options value_and_grad gets: loss_options, reduction, sample and class weights."""
-        options = dict(self.loss_options or {})
-        declared = set(lookup(name)[1].defaults)
-        for option in options:
-            if option in RESERVED:
-                raise ValueError(f"loss_options may not set {option!r}: {RESERVED[option]}")
-            if option not in declared:
-                allowed = ", ".join(sorted(declared - set(RESERVED)))
-                raise ValueError(f"loss_options has {option!r}, not an option of {name} (its options: {allowed})")
-        n_classes = self.classes_.shape[0]
-        # Class counts weigh each sample by its sample weight, so that a weight of 2 is the same as
-        # the sample twice (scikit-learn's convention for "balanced" too).
-        counts = None if labels is None else np.bincount(labels, weights=weights, minlength=n_classes)
-        if name == "logit_adjusted_cross_entropy" and "priors" not in options:
-            options["priors"] = counts / counts.sum()  # type: ignore[union-attr]
-
-        class_weight = self._class_weight(target_type, labels, counts, target, weights)
-        if target_type == "multilabel-indicator":
-            if class_weight is not None:
-                if "pos_weight" in options:
-                    raise ValueError("give class_weight or loss_options['pos_weight'], not both")
-                options["pos_weight"] = class_weight
-            if weights is not None:
-                weights = weights[:, None]  # one weight per sample, for each of its labels
-        elif class_weight is not None:
-            if name in SIGMOID_LOSSES:  # one logit: a sample weighs as its class
-                weights = class_weight[labels] if weights is None else weights * class_weight[labels]
-            else:
-                options["weight"] = class_weight
-        if weights is not None:
-            options["sample_weight"] = weights
-        options["reduction"] = "sum"
-        return options
-
-    def _class_weight(self, target_type: str, labels: Any, counts: Any, target: Any, weights: Any) -> Any:
-        """Per-class weights (K,), or multi-label pos_weight (L,), or None."""
-        class_weight = self.class_weight
-        if class_weight is None:
-            return None
-        multilabel = target_type == "multilabel-indicator"
-        if isinstance(class_weight, str):
-            if class_weight not in CLASS_WEIGHT_SCHEMES:
-                raise ValueError(f"class_weight must be None, a dict or one of "
-                                 f"{', '.join(map(repr, CLASS_WEIGHT_SCHEMES))}, got {class_weight!r}")
-            if not multilabel:
-                if weights is None:
-                    return np.asarray(class_weights(labels, num_classes=self.classes_.shape[0], scheme=class_weight))
-                return _weighted_class_weights(counts, class_weight)
-            if class_weight != "balanced":
-                raise ValueError(f"class_weight={class_weight!r} needs class labels; for multi-label targets "
-                                 f"use 'balanced' (pos_weight = n_neg / n_pos) or a dict")
-            w = np.ones((target.shape[0], 1)) if weights is None else weights[:, None]
-            positives = (w * target).sum(axis=0)
-            negatives = (w * (1 - target)).sum(axis=0)
-            both = (positives > 0) & (negatives > 0)
-            return np.where(both, negatives / np.where(both, positives, 1.0), 1.0)
-        if not isinstance(class_weight, Mapping):
-            raise ValueError(f"class_weight must be None, a dict or one of "
-                             f"{', '.join(map(repr, CLASS_WEIGHT_SCHEMES))}, got {class_weight!r}")
-        vector = np.ones(self.classes_.shape[0])
-        for key, value in class_weight.items():
-            matches = np.flatnonzero(self.classes_ == key)
-            if matches.size != 1:
-                what = "a label index" if multilabel else "a class of y"
-                raise ValueError(f"class_weight has the key {key!r}, not {what} "
-                                 f"(classes_: {self.classes_.tolist()})")
-            vector[matches[0]] = _number(f"class_weight[{key!r}]", value, positive=False)
-        return vector
 
     def _lbfgs(self, objective: _Objective, theta: Any) -> tuple[Any, list[float]]:
         history = [objective(theta)[0]]
@@ -410,29 +243,6 @@ class LinearClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         X = validate_data(self, X, accept_sparse=("csr", "csc"), dtype=np.float64, reset=False)
         scores = np.asarray(X @ self.coef_.T) + self.intercept_
         return scores[:, 0] if self.target_type_ == "binary" else scores
-
-    def predict_proba(self, X: Any) -> Any:
-        """Class probabilities ``(N, K)`` (rows sum to 1), or each label's ``(N, L)``."""
-        scores = self.decision_function(X)
-        if self.target_type_ == "binary":
-            return np.stack([sigmoid(-scores), sigmoid(scores)], axis=1)  # softmax([0, z])
-        return sigmoid(scores) if self.target_type_ == "multilabel-indicator" else softmax(scores, axis=-1)
-
-    def predict_log_proba(self, X: Any) -> Any:
-        """The logarithms of :meth:`predict_proba`, computed from the logits (exact at any z)."""
-        scores = self.decision_function(X)
-        if self.target_type_ == "binary":
-            return np.stack([log_sigmoid(-scores), log_sigmoid(scores)], axis=1)
-        return log_sigmoid(scores) if self.target_type_ == "multilabel-indicator" else log_softmax(scores, axis=-1)
-
-    def predict(self, X: Any) -> Any:
-        """The most probable class ``(N,)`` (ties: the first), or the labels with p > ½ ``(N, L)``."""
-        scores = self.decision_function(X)
-        if self.target_type_ == "multilabel-indicator":
-            return (scores > 0).astype(np.int64)
-        if self.target_type_ == "binary":
-            return self.classes_[(scores > 0).astype(np.int64)]
-        return self.classes_[np.argmax(scores, axis=1)]
 
 
 class _Objective:
@@ -642,43 +452,6 @@ def _class_vector(value: Any, num_classes: int) -> Any:
 def _times(a: Any, b: Any) -> Any:
     """a · b where both are arrays, the one that is where the other is None."""
     return b if a is None else a if b is None else a * b
-
-
-def _sample_weight(sample_weight: Any, n_samples: int) -> Any:
-    if sample_weight is None:
-        return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim == 0:
-        weights = np.full(n_samples, float(weights))
-    if weights.shape != (n_samples,):
-        raise ValueError(f"sample_weight must have shape ({n_samples},), one weight per sample, "
-                         f"got {weights.shape}")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("sample_weight must be finite and non-negative")
-    if n_samples and not np.any(weights):
-        raise ValueError("sample_weight is zero for every sample; at least one must be positive")
-    return weights
-
-
-def _weighted_class_weights(counts: Any, scheme: str) -> Any:
-    """:func:`crossent.class_weights` from sample-weighted class counts ``n_k = Σ_{yᵢ=k} sᵢ``
-    (which it does not take): the same formulas, so that unit weights give its exact result."""
-    if np.any(counts == 0):
-        empty = int(np.flatnonzero(counts == 0)[0])
-        raise ValueError(f"class_weight={scheme!r}: class index {empty} has zero total sample_weight")
-    if scheme == "balanced":
-        return counts.sum() / (counts.shape[0] * counts)
-    beta = 0.999  # crossent.class_weights's default
-    effective = (1 - beta) / (1 - beta**counts)
-    return effective * (counts.shape[0] / effective.sum())
-
-
-def _number(name: str, value: Any, *, positive: bool) -> float:
-    """A finite real number, > 0 (``positive``) or ≥ 0."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or (
-            float(value) <= 0 if positive else float(value) < 0):
-        raise ValueError(f"{name} must be a {'positive' if positive else 'non-negative'} number, got {value!r}")
-    return float(value)
 
 
 def _check_finite(value: float, solver: str, hint: str = "") -> None:
