@@ -21,7 +21,7 @@ LOSSES = [
     "focal_loss", "logit_adjusted_cross_entropy", "poly1_cross_entropy", "sparse_categorical_cross_entropy",
 ]
 DOCUMENTED = sorted([*LOSSES, "class_weights", "compare", "entropy", "kl_divergence", "log_sigmoid", "log_softmax",
-                     "logsumexp", "one_hot", "sigmoid", "softmax", "value_and_grad"])
+                     "logsumexp", "one_hot", "sigmoid", "softmax", "value_and_grad", "value_grad_hess"])
 
 
 def test_all_is_sorted_and_equals_the_documented_api() -> None:

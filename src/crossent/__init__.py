@@ -21,6 +21,7 @@ from crossent.losses import (
     poly1_cross_entropy,
     sparse_categorical_cross_entropy,
     value_and_grad,
+    value_grad_hess,
 )
 from crossent.selection import compare
 
@@ -47,4 +48,5 @@ __all__ = [
     "softmax",
     "sparse_categorical_cross_entropy",
     "value_and_grad",
+    "value_grad_hess",
 ]

@@ -9,7 +9,7 @@ from crossent.losses._categorical import (
     poly1_cross_entropy,
     sparse_categorical_cross_entropy,
 )
-from crossent.losses._grad import value_and_grad
+from crossent.losses._grad import value_and_grad, value_grad_hess
 from crossent.losses._imbalance import class_weights
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "poly1_cross_entropy",
     "sparse_categorical_cross_entropy",
     "value_and_grad",
+    "value_grad_hess",
 ]

@@ -25,7 +25,16 @@ from crossent.activations import _log_sigmoid
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
-from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_log1m, safe_reciprocal
+from crossent.losses._math import (
+    Clip,
+    focal_curvature,
+    focal_slope,
+    power,
+    power_minus_one,
+    safe_log,
+    safe_log1m,
+    safe_reciprocal,
+)
 from crossent.losses._reduce import kernel_divisor, reduce, reduce_total
 
 __all__ = ["asymmetric_loss", "binary_cross_entropy", "binary_focal_loss"]
@@ -70,13 +79,14 @@ def _sigmoid_loss(
     prediction: Any, target: Any, *, pos_weight: Any = None, label_smoothing: float = 0.0,
     gamma: float = 0.0, alpha: Any = None, from_logits: bool = True, reduction: str = "mean",
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
-    xp: Any = None, grad: bool,
-) -> tuple[Array, Array | None]:
+    xp: Any = None, grad: bool, hess: bool = False,
+) -> tuple[Array, ...]:
     xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
     gpu = triton_kernels(prediction)
-    if gpu is not None and from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight):
+    if (gpu is not None and not hess and from_logits and gamma == 0 and alpha is None
+            and kernel_takes(sample_weight, pos_weight)):
         # delegation branch: the Triton kernel on the caller's own logits, before any conversion
         y = _inputs.target(target, xp, like=prediction)
         if tuple(y.shape) == tuple(prediction.shape) and prediction.ndim:
@@ -84,7 +94,7 @@ def _sigmoid_loss(
                            reduction=reduction, log_base=log_base, xp=xp)
             return run_on_tensor(prediction, lambda values, want_grad: _sigmoid_triton(
                 gpu, values, y, **options, grad=want_grad), grad=grad, per_row=False)
-    covered = from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight)
+    covered = not hess and from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight)
     checked = not covered or numba_kernels(prediction) is None  # else the kernel checks the targets
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp, check_target=checked)
     shape = tuple(b.x.shape)
@@ -125,8 +135,8 @@ def _sigmoid_loss(
         loss = alpha_t * loss
     s = b.s
     loss = s * loss
-    g = None
-    if grad:
+    g = h = None
+    if grad or hess:
         if from_logits:
             d_ce, d_qt = -c_pos * q + c_neg * p, p * q * (1 - 2 * y)
         else:
@@ -138,13 +148,65 @@ def _sigmoid_loss(
             # the one with ce' (its 1/p outgrows log p): drop the other, which would add inf - inf
             finite_ce = ce if from_logits else xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
             g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * finite_ce
+        if hess:
+            h = _focal_curvature(p, q, y, c_pos, c_neg, ce, d_ce, q_t if gamma else None, gamma, from_logits, xp)
+            h = s * (h if alpha_t is None else alpha_t * h)
+            if not from_logits:
+                h = clipped.mask(h)
         if alpha_t is not None:
             g = alpha_t * g
         g = s * g
         if not from_logits:
             g = clipped.mask(g)
     value, g = reduce(loss, g, s, reduction, log_base, xp)
-    return value, None if g is None else xp.astype(g, b.dtype)
+    if not hess:
+        return value, None if g is None else xp.astype(g, b.dtype)
+    h = reduce(loss, h, s, reduction, log_base, xp)[1]
+    return value, xp.astype(g, b.dtype), xp.astype(h, b.dtype)
+
+
+def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, ce: Array, d_ce: Array,
+                     q_t: Array | None, gamma: float, from_logits: bool, xp: Any) -> Array:
+    """d²/dx² of q_t^γ ce (the focal loss before α and s), x the logit or the probability.
+
+    From logits (dp/dz = pq): ce'' = (c⁺ + c⁻) pq, q_t' = pq (1 - 2ỹ), q_t'' = q_t' (q - p), and::
+
+        ℓ'' = q_t^γ [ce'' + 2γ r ce' + γ(γ - 1) r² ce + γ r (q - p) ce],   r = q_t' / q_t
+
+    with |r| ≤ max(p, q) ≤ 1 (q_t ≥ min(p, q)), so no power of q_t below γ appears; r = 0 where
+    q_t = 0, whose terms vanish with q_t^γ. For a hard target this is the closed form
+    α_t p_t q^γ [(2γ+1) q + γ (q - γ p_t) log p_t] (q = 1 - p_t). From probabilities
+    (q_t' = 1 - 2ỹ, q_t'' = 0): ce'' = c⁺/p² + c⁻/q² and
+    ℓ'' = q_t^γ ce'' + 2γ q_t^{γ-1} (1 - 2ỹ) ce' + γ(γ - 1) q_t^{γ-2} (1 - 2ỹ)² ce."""
+    if from_logits:
+        d2_ce = (c_pos + c_neg) * p * q
+        if q_t is None:
+            return d2_ce
+        positive = q_t > 0
+        r = xp.where(positive, p * q * (1 - 2 * y) / xp.where(positive, q_t, xp.ones_like(q_t)), xp.zeros_like(q_t))
+        inside = d2_ce + 2 * gamma * r * d_ce + gamma * (gamma - 1) * r * r * ce + gamma * r * (q - p) * ce
+        return power(q_t, gamma, xp) * inside
+    d2_ce = c_pos * _inverse_square(p, c_pos != 0, xp) + c_neg * _inverse_square(q, c_neg != 0, xp)
+    if q_t is None:
+        return d2_ce
+    sign = 1 - 2 * y
+    # q_t = 0 only at a hard target with p = y, where ce = 0: the last term's limit there is a
+    # power of q_t above γ - 1, of the same sign as the middle one's, which carries the limit
+    positive = q_t > 0
+    safe_q_t = xp.where(positive, q_t, xp.ones_like(q_t))
+    at_zero = float("inf") if gamma < 1 else float(gamma == 1)
+    slope = xp.where(positive, gamma * safe_q_t ** (gamma - 1), xp.full_like(q_t, gamma * at_zero))
+    middle = sign * xp.where(xp.isinf(d_ce) | (sign == 0), xp.zeros_like(d_ce), d_ce)
+    finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
+    last = xp.where(positive, gamma * (gamma - 1) * safe_q_t ** (gamma - 2) * sign * sign * finite_ce,
+                    xp.zeros_like(q_t))
+    return power(q_t, gamma, xp) * d2_ce + 2 * xp.where(middle != 0, slope * middle, xp.zeros_like(q_t)) + last
+
+
+def _inverse_square(x: Array, used: Array, xp: Any) -> Array:
+    """1 / x² where ``used`` (inf where x = 0), 0 elsewhere."""
+    inverse = safe_reciprocal(x, used, xp)
+    return inverse * inverse
 
 
 def _sigmoid_kernel(cpu: Any, x: Array, y: Array, *, weights: Array | None, pos_weight: Array | None,
@@ -204,8 +266,8 @@ def _asymmetric_loss(
     prediction: Any, target: Any, *, gamma_pos: float = 0.0, gamma_neg: float = 4.0,
     clip: float = 0.05, from_logits: bool = True, reduction: str = "mean",
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
-    xp: Any = None, grad: bool,
-) -> tuple[Array, Array | None]:
+    xp: Any = None, grad: bool, hess: bool = False,
+) -> tuple[Array, ...]:
     # ℓ = -s [y q^γ⁺ log p + (1 - y) p_m^γ⁻ log(1 - p_m)],  p_m = max(p - m, 0), 1 - p_m = min(q + m, 1)
     # d/dz of the positive term:  γ⁺ p q^γ⁺ log p - q^(γ⁺+1)
     # d/dz of the negative term:  [p > m] pq (p_m^γ⁻ / (1 - p_m) - γ⁻ p_m^(γ⁻-1) log(1 - p_m)),
@@ -237,7 +299,7 @@ def _asymmetric_loss(
     s = b.s
     loss = s * (y * loss_pos + (1 - y) * loss_neg)
     g = None
-    if grad:
+    if grad or hess:
         if from_logits:
             g_pos = gamma_pos * p * power(q, gamma_pos, xp) * log_p - power(q, gamma_pos + 1, xp)
             if m == 0:
@@ -254,12 +316,47 @@ def _asymmetric_loss(
             g_neg = power(p_m, gamma_neg, xp) * safe_reciprocal(q_m, neg, xp)
             if gamma_neg:
                 g_neg = g_neg - power_minus_one(p_m, gamma_neg, xp) * log_qm
-            g_neg = xp.where(p > m, g_neg, xp.zeros_like(p))
+            if m:  # below the margin the negative term is 0 (with m = 0, p = 0 is inside it)
+                g_neg = xp.where(p > m, g_neg, xp.zeros_like(p))
         g = s * (y * g_pos + (1 - y) * g_neg)
         if not from_logits:
             g = clipped.mask(g)
     value, g = reduce(loss, g, s, reduction, log_base, xp)
-    return value, None if g is None else xp.astype(g, b.dtype)
+    if not hess:
+        return value, None if g is None else xp.astype(g, b.dtype)
+    h_pos, h_neg = _asymmetric_curvature(p, q, log_p, p_m, q_m, log_qm, gamma_pos, gamma_neg, m, from_logits, xp)
+    h = s * (xp.where(pos, y * h_pos, xp.zeros_like(y)) + xp.where(neg, (1 - y) * h_neg, xp.zeros_like(y)))
+    if not from_logits:
+        h = clipped.mask(h)
+    h = reduce(loss, h, s, reduction, log_base, xp)[1]
+    return value, xp.astype(g, b.dtype), xp.astype(h, b.dtype)
+
+
+def _asymmetric_curvature(p: Array, q: Array, log_p: Array, p_m: Array, q_m: Array, log_qm: Array,
+                          gamma_pos: float, gamma_neg: float, m: float, from_logits: bool,
+                          xp: Any) -> tuple[Array, Array]:
+    """The second derivatives of ASL's positive and negative terms, with respect to the logit or
+    the probability.
+
+    The positive term is ψ(p) = -q^γ log p (focal), whose second derivative in z is the binary
+    focal one, p q^γ [(2γ+1) q + γ (q - γ p) log p]; with m = 0 the negative term is its mirror
+    (p and q exchanged). With m > 0 the negative term is ψ(q_m) of q_m = 1 - p_m = q + m, so
+    that d/dp is -ψ'(q_m) and d²/dp² is ψ''(q_m) where p > m (0 below the margin), and in z
+    ℓ'' = ψ''(q_m) p² q² - ψ'(q_m) pq (q - p)."""
+    if from_logits:
+        def mirrored(p: Array, q: Array, log_p: Array, gamma: float) -> Array:
+            return p * power(q, gamma, xp) * ((2 * gamma + 1) * q + gamma * (q - gamma * p) * log_p)
+
+        h_pos = mirrored(p, q, log_p, gamma_pos)
+        if m == 0:
+            return h_pos, mirrored(q, p, log_qm, gamma_neg)
+        outer = p * q
+        h_neg = (focal_curvature(q_m, p_m, log_qm, gamma_neg, xp) * outer * outer
+                 - focal_slope(q_m, p_m, log_qm, gamma_neg, xp) * outer * (q - p))
+    else:
+        h_pos = focal_curvature(p, q, log_p, gamma_pos, xp)
+        h_neg = focal_curvature(q_m, p_m, log_qm, gamma_neg, xp)
+    return h_pos, xp.where(p > m, h_neg, xp.zeros_like(h_neg)) if m else h_neg
 
 
 @loss_function(_sigmoid_loss)

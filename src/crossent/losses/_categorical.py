@@ -30,7 +30,7 @@ from crossent.activations import _log_softmax
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
-from crossent.losses._math import Clip, power, power_minus_one, safe_log, safe_reciprocal
+from crossent.losses._math import Clip, focal_curvature, power, power_minus_one, safe_log, safe_reciprocal
 from crossent.losses._reduce import kernel_divisor, reduce
 
 __all__ = [
@@ -50,8 +50,8 @@ def _softmax_loss(
     logit_softcap: float | None = None, priors: Any = None, tau: float = 1.0,
     target_kind: str = "any", from_logits: bool = True, reduction: str = "mean",
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
-    xp: Any = None, grad: bool,
-) -> tuple[Array, Array | None]:
+    xp: Any = None, grad: bool, hess: bool = False,
+) -> tuple[Array, ...]:
     xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
@@ -68,7 +68,7 @@ def _softmax_loss(
                 raise ValueError(f"{name}={value!r} acts on logits; it needs from_logits=True")
 
     gpu = triton_kernels(prediction)
-    if (gpu is not None and from_logits and alpha is None and epsilon == 0 and priors is None
+    if (gpu is not None and not hess and from_logits and alpha is None and epsilon == 0 and priors is None
             and prediction.ndim and kernel_takes(weight, sample_weight)):
         # delegation branch: the Triton kernel on the caller's own logits (float16 and bfloat16
         # too, accumulated in float32), before any conversion; value checks would wait for the device
@@ -91,8 +91,8 @@ def _softmax_loss(
     # Targets become dense y (class axis last), zero rows for ignored samples.
     t = _inputs.target(target, xp, like=x)
     cpu = numba_kernels(x)
-    if (cpu is not None and 0 not in tuple(x.shape) and _inputs.integer_labels(t, xp) and tuple(t.shape) == batch
-            and target_kind != "dense" and (from_logits or gamma == epsilon == 0)
+    if (cpu is not None and not hess and 0 not in tuple(x.shape) and _inputs.integer_labels(t, xp)
+            and tuple(t.shape) == batch and target_kind != "dense" and (from_logits or gamma == epsilon == 0)
             and kernel_takes(weight, sample_weight, alpha, priors)):
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
         options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma, alpha=alpha,
@@ -154,17 +154,20 @@ def _softmax_loss(
         a = a * _alpha(alpha, xp, x, num_classes)
 
     if from_logits:
-        loss, g = _from_logits(x, a, s * xp.astype(counts > 0, x.dtype), gamma, epsilon, z_loss,
-                               softcap, priors, tau, num_classes, grad, xp)
+        loss, g, h = _from_logits(x, a, s * xp.astype(counts > 0, x.dtype), gamma, epsilon, z_loss,
+                                  softcap, priors, tau, num_classes, grad or hess, hess, xp)
     else:
-        loss, g = _from_probabilities(x, a, gamma, epsilon, eps, grad, xp)
+        loss, g, h = _from_probabilities(x, a, gamma, epsilon, eps, grad or hess, hess, xp)
     if invalid is not None:
         loss = xp.where(invalid, xp.full_like(loss, float("nan")), loss)
 
     value, g = reduce(loss, g, per_sample_weight, reduction, log_base, xp)
     if g is not None:
         g = xp.astype(xp.moveaxis(g, -1, axis), pred.dtype)
-    return value, g
+    if not hess:
+        return value, g
+    h = reduce(loss, h, per_sample_weight, reduction, log_base, xp)[1]
+    return value, g, xp.astype(xp.moveaxis(h, -1, axis), pred.dtype)
 
 
 def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: int | None,
@@ -253,7 +256,7 @@ def _alpha(alpha: Any, xp: Any, like: Array, num_classes: int) -> Any:
 
 def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: float,
                  z_loss: float, softcap: float | None, priors: Any, tau: float,
-                 num_classes: int, grad: bool, xp: Any) -> tuple[Array, Array | None]:
+                 num_classes: int, grad: bool, hess: bool, xp: Any) -> tuple[Array, Array | None, Array | None]:
     if softcap is not None:
         capped = xp.tanh(z / softcap)
         z = softcap * capped
@@ -272,7 +275,7 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if z_loss:
         loss = loss + z_loss * zl_weight * lse[..., 0] ** 2
     if not grad:
-        return loss, None
+        return loss, None, None
 
     h = -a if gamma == 0 else -a * power(q, gamma, xp)
     if gamma:  # p log p -> 0 as p -> 0 (a -inf logit)
@@ -280,11 +283,71 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if epsilon:
         h = h - epsilon * a * p
     g = h - p * xp.sum(h, axis=-1, keepdims=True)
+    d = _softmax_curvature(z, p, log_p, a, gamma, epsilon, xp) if hess else None
     if z_loss:
-        g = g + (2 * z_loss) * zl_weight[..., None] * lse * p
+        zl = (2 * z_loss) * zl_weight[..., None]
+        g = g + zl * lse * p
+        if d is not None:  # d²/dz_j² λ LSE² = 2λ (p_j² + LSE p_j (1 - p_j))
+            d = d + zl * (p * p + lse * p * (1 - p))
     if softcap is not None:
-        g = g * (1 - capped**2)
-    return loss, g
+        slope = 1 - capped**2  # dz/dx of z = c tanh(x / c); d²z/dx² = -2 tanh(x / c) slope / c
+        if d is not None:
+            d = d * slope**2 - g * (2 / softcap) * capped * slope
+        g = g * slope
+    return loss, g, d
+
+
+def _softmax_curvature(z: Array, p: Array, log_p: Array, a: Array, gamma: float, epsilon: float,
+                       xp: Any) -> Array:
+    """The diagonal of the Hessian of ``Σ_c a_c f(p_c)``, p = softmax(z), with respect to z, for
+    f(p) = -(1 - p)^γ log p + ε (1 - p).
+
+    With u(p) = p f'(p) (so that the gradient is h_j - p_j Σ_c h_c, h_c = a_c u(p_c)) and
+    k_c = a_c p_c u'(p_c), the softmax Jacobian ∂p_c/∂z_j = p_c (δ_cj - p_j) gives::
+
+        ∂²ℓ/∂z_j² = k_j (1 - p_j)² + p_j² Σ_{c≠j} k_c - p_j (1 - p_j) Σ_c h_c
+        p u'(p)   = γ p q^{γ-1} (log p + 2) - γ (γ - 1) p² q^{γ-2} log p - ε p,   q = 1 - p
+
+    (cross-entropy: k = 0, so a_t p_j (1 - p_j) for a one-hot target). Only the row's largest
+    class can have q < ½, and there q^{γ-2} may be unbounded (γ < 2); so k_c q_c² is computed in
+    closed form for every class, k_c only for the others, and the largest class's share of the
+    second term as (p_j / q_m)² k_m q_m², with p_j ≤ q_m. q_m and log p_m come from
+    S = Σ_{c≠m} exp(z_c - z_m): q_m = S / (1 + S), log p_m = -log1p(S), exact however close
+    p_m is to 1."""
+    num_classes = z.shape[-1]
+    top = xp.argmax(z, axis=-1, keepdims=True)
+    is_top = xp.arange(num_classes, device=device(z)) == top
+    rest = xp.sum(xp.where(is_top, xp.zeros_like(z), xp.exp(z - xp.max(z, axis=-1, keepdims=True))),
+                  axis=-1, keepdims=True)
+    q_top = rest / (1 + rest)
+    q = xp.where(is_top, q_top, 1 - p)
+    log_p = xp.where(is_top, -xp.log1p(rest), log_p)
+    p_log_p = xp.where(p > 0, p * log_p, xp.zeros_like(p))
+    # h_c = a_c u(p_c), u = γ q^{γ-1} p log p - q^γ - ε p
+    u = -power(q, gamma, xp)
+    if gamma:
+        u = u + power_minus_one(q, gamma, xp) * p_log_p
+    if epsilon:
+        u = u - epsilon * p
+    total_h = xp.sum(xp.where(a != 0, a * u, xp.zeros_like(u)), axis=-1, keepdims=True)
+    # k_c q_c² = a_c [γ q^{γ+1} (p log p + 2p) - γ (γ - 1) p q^γ p log p - ε p q²]
+    k_q2 = -epsilon * p * q * q
+    if gamma:
+        k_q2 = k_q2 + gamma * power(q, gamma + 1, xp) * (p_log_p + 2 * p) \
+            - gamma * (gamma - 1) * p * power(q, gamma, xp) * p_log_p
+    k_q2 = xp.where(a != 0, a * k_q2, xp.zeros_like(k_q2))
+    # k_c for the other classes (q ≥ ½ there)
+    q_other = xp.where(is_top, xp.ones_like(q), q)
+    k = -epsilon * p
+    if gamma:
+        k = k + gamma * q_other ** (gamma - 1) * (p_log_p + 2 * p) \
+            - gamma * (gamma - 1) * p * q_other ** (gamma - 2) * p_log_p
+    k = xp.where(is_top | (a == 0), xp.zeros_like(k), a * k)
+    k_rest = xp.sum(k, axis=-1, keepdims=True)
+    k_q2_top = xp.sum(xp.where(is_top, k_q2, xp.zeros_like(k_q2)), axis=-1, keepdims=True)
+    positive = q_top > 0
+    ratio = xp.where(is_top | ~positive, xp.zeros_like(p), p / xp.where(positive, q_top, xp.ones_like(q_top)))
+    return k_q2 + p * p * (k_rest - k) + ratio * ratio * k_q2_top - p * q * total_h
 
 
 def _priors(priors: Any, xp: Any, like: Array, num_classes: int) -> Array:
@@ -294,7 +357,7 @@ def _priors(priors: Any, xp: Any, like: Array, num_classes: int) -> Array:
 
 
 def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: float | None,
-                        grad: bool, xp: Any) -> tuple[Array, Array | None]:
+                        grad: bool, hess: bool, xp: Any) -> tuple[Array, Array | None, Array | None]:
     _checks.in_unit_interval("prediction", p, xp)
     _checks.rows_sum_to_one("prediction", p, xp, hint=" (from_logits=False takes probabilities)")
     clipped = Clip(p, eps, xp)
@@ -307,7 +370,7 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
         term = term + epsilon * q
     loss = xp.sum(a * term, axis=-1)
     if not grad:
-        return loss, None
+        return loss, None, None
 
     # d/dp [-(1-p)^γ log p + ε(1-p)] = γ(1-p)^{γ-1} log p - (1-p)^γ / p - ε
     g = -power(q, gamma, xp) * safe_reciprocal(p, used, xp)
@@ -315,7 +378,10 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
         g = g + power_minus_one(q, gamma, xp) * log_p
     if epsilon:
         g = g - epsilon
-    return loss, clipped.mask(a * g)
+    d = None
+    if hess:  # each probability on its own: a ψ''(p), the ε term being linear
+        d = clipped.mask(xp.where(used, a * focal_curvature(p, q, log_p, gamma, xp), xp.zeros_like(p)))
+    return loss, clipped.mask(a * g), d
 
 
 @loss_function(_softmax_loss)

@@ -4,7 +4,8 @@ Each family of losses has one core, ``core(prediction, target, *, <every option>
 (value, gradient or None)``. A public loss is declared with its own keyword-only options and
 their defaults; ``@loss_function(core, **fixed)`` generates a body that checks the option names,
 fills in the declared defaults and calls the core with ``grad=False``. ``value_and_grad`` calls
-the same core with ``grad=True``. Defaults live in one place, the public signature, and the value
+the same core with ``grad=True``, ``value_grad_hess`` with ``hess=True`` as well (the core then
+returns the Hessian's diagonal third). Defaults live in one place, the public signature, and the value
 and the gradient can never disagree on an option.
 """
 
@@ -50,7 +51,7 @@ def loss_function(core: Callable[..., Any], **fixed: Any) -> Callable[[F], F]:
 
 
 def _call(name: str, declared: _Declared, prediction: Any, target: Any, args: tuple[Any, ...],
-          options: dict[str, Any], *, grad: bool) -> tuple[Any, Any]:
+          options: dict[str, Any], *, grad: bool, hess: bool = False) -> tuple[Any, ...]:
     if len(args) > len(declared.positional):
         raise TypeError(f"{name}() takes {2 + len(declared.positional)} positional arguments "
                         f"but {2 + len(args)} were given")
@@ -65,8 +66,9 @@ def _call(name: str, declared: _Declared, prediction: Any, target: Any, args: tu
     missing = [option for option, value in merged.items() if value is inspect.Parameter.empty]
     if missing:
         raise TypeError(f"{name}() missing required argument {missing[0]!r}")
+    extra = {"hess": True} if hess else {}
     with log_of_zero_is_inf():
-        return declared.core(prediction, target, **merged, **declared.fixed, grad=grad)
+        return declared.core(prediction, target, **merged, **declared.fixed, grad=grad, **extra)  # type: ignore[no-any-return]
 
 
 def lookup(loss: Callable[..., Any] | str) -> tuple[str, _Declared]:

@@ -1,4 +1,5 @@
-"""Closed-form gradients: ``value_and_grad`` for every crossent loss on every backend."""
+"""Closed-form derivatives of every crossent loss on every backend: ``value_and_grad`` and
+``value_grad_hess`` (the gradient and the diagonal of the Hessian, for boosters)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,37 @@ def value_and_grad(loss: Callable[..., Any] | str, prediction: Array, target: Ar
     """
     name, declared = lookup(loss)
     return _call(name, declared, prediction, target, args, options, grad=True)
+
+
+def value_grad_hess(loss: Callable[..., Any] | str, prediction: Array, target: Array, /,
+                    *args: Any, **options: Any) -> tuple[Array, Array, Array]:
+    """The loss, its gradient and the diagonal of its Hessian with respect to ``prediction``, in
+    closed form: what a gradient-boosting objective hands its booster.
+
+    Arguments as :func:`value_and_grad`; the gradient and the Hessian diagonal have the
+    prediction's shape, dtype and kind of array, are scaled by the reduction like the value
+    (``"mean"`` divides both by Σwᵢ, ``base=`` by ln(base)) and, with ``reduction="none"``, are
+    each sample's own. The Hessian is block-diagonal over samples (each loss depends on its own
+    row); the diagonal is ∂²ℓ/∂z_j² for every logit, or ∂²ℓ/∂p_j² with ``from_logits=False``.
+    The formulas, each exact at any logit (no NaN where the loss is finite):
+
+    - binary cross-entropy: ``s (w⁺ ỹ + 1 - ỹ) p q``, p = σ(z), q = 1 - p;
+    - binary focal, hard target: ``s α_t p_t q^γ [(2γ+1) q + γ (q - γ p_t) log p_t]``,
+      q = 1 - p_t; negative where p_t < about 0.058 at γ = 2 (the loss is not convex there);
+      soft targets in ``_focal_curvature`` (losses/_binary.py);
+    - softmax losses, ℓ = Σ_c a_c f(p_c) with f(p) = -(1 - p)^γ log p + ε (1 - p) and
+      a_c = s w_c α_c ỹ_c: ``k_j (1 - p_j)² + p_j² Σ_{c≠j} k_c - p_j (1 - p_j) Σ_c a_c u(p_c)``
+      with u = p f'(p), k_c = a_c p_c u'(p_c); for cross-entropy ``A p_j (1 - p_j)``, A = Σ_c a_c;
+      z-loss adds ``2λ (p_j² + LSE · p_j (1 - p_j))``; soft-capping the chain rule;
+    - ASL: the focal curvature of each term, with the margin m (losses/_binary.py).
+
+    It always takes the generic path (the fused kernels compute no second derivative).
+
+    >>> from crossent import cross_entropy
+    >>> value, grad, hess = value_grad_hess(cross_entropy, [[0.0, 0.0]], [0])
+    >>> grad.tolist(), hess.tolist()
+    ([[-0.5, 0.5]], [[0.25, 0.25]])
+    """
+    name, declared = lookup(loss)
+    value, grad, hess = _call(name, declared, prediction, target, args, options, grad=True, hess=True)
+    return value, grad, hess

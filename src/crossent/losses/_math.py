@@ -63,3 +63,36 @@ class Clip:
 
     def mask(self, grad: Array) -> Array:
         return grad if self.inside is None else self.xp.where(self.inside, grad, self.xp.zeros_like(grad))
+
+
+# Second derivatives (value_grad_hess). They are not differentiated again, so they need only be
+# exact and free of NaN and warnings: each guards the points where a factor is 0 or infinite.
+
+def focal_slope(p: Array, q: Array, log_p: Array, gamma: float, xp: Any) -> Array:
+    """ψ'(p) for ψ(p) = -(1 - p)^γ log p, q = 1 - p: ``γ q^{γ-1} log p - q^γ / p`` (-inf at p = 0)."""
+    slope = -power(q, gamma, xp) * safe_reciprocal(p, p >= 0, xp)
+    if gamma:
+        slope = slope + power_minus_one(q, gamma, xp) * xp.where(p > 0, log_p, xp.zeros_like(p))
+    return slope
+
+
+def focal_curvature(p: Array, q: Array, log_p: Array, gamma: float, xp: Any) -> Array:
+    """ψ''(p) for ψ(p) = -(1 - p)^γ log p, q = 1 - p given apart (exact near p = 1)::
+
+        ψ'' = γ q^{γ-1} [(γ - 1)(-log p / q) + 2 / p] + q^γ / p²
+
+    -log p / q → 1 as q → 0, so at p = 1 this is γ(γ + 1) q^{γ-1}: inf for γ < 1, 2 for γ = 1,
+    0 for γ > 1; at p = 0 it is inf (so is the loss)."""
+    positive = p > 0
+    inverse = 1 / xp.where(positive, p, xp.ones_like(p))
+    log_p = xp.where(positive, log_p, xp.zeros_like(p))
+    curvature = power(q, gamma, xp) * inverse * inverse
+    if gamma:
+        q_positive = q > 0
+        ratio = xp.where(q_positive, -log_p / xp.where(q_positive, q, xp.ones_like(q)), xp.ones_like(q))
+        at_zero = float("inf") if gamma < 1 else float(gamma == 1)  # q^{γ-1} at q = 0
+        q_power = xp.where(q_positive, xp.where(q_positive, q, xp.ones_like(q)) ** (gamma - 1),
+                           xp.full_like(q, at_zero))
+        inside = (gamma - 1) * ratio + 2 * inverse  # > 0 near q = 0
+        curvature = curvature + gamma * xp.where(inside != 0, q_power * inside, xp.zeros_like(q))
+    return xp.where(positive, curvature, xp.full_like(p, float("inf")))
