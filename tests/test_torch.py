@@ -70,7 +70,8 @@ def _function_options(options: dict[str, Any], dtype: Any) -> dict[str, Any]:
 
 
 def test_one_module_per_loss() -> None:
-    losses = [name for name in crossent.losses.__all__ if name not in ("class_weights", "value_and_grad", "value_grad_hess")]
+    losses = [name for name in crossent.losses.__all__
+              if name not in ("class_weights", "value_and_grad", "value_grad_hess")]
     assert sorted(MODULES) == sorted(losses)
     assert set(OPTIONS) == set(MODULES)  # every Module is tested below
     for name, module in MODULES.items():
