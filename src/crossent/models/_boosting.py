@@ -233,6 +233,7 @@ def _fit_lightgbm(model: GradientBoostingClassifier, lightgbm: Any, parts: list[
     params = {"objective": lightgbm_objective(objective, labels=labels if multilabel else None),
               "learning_rate": float(model.learning_rate), "metric": "None", "verbose": -1,
               "seed": model._seed(), "deterministic": True, "force_row_wise": True,
+              "feature_pre_filter": False,  # (else data too small to split leaves no feature: a fatal error)
               **({"num_class": n_outputs} if n_outputs > 1 else {}),
               **({} if model.n_threads is None else {"num_threads": int(model.n_threads)}),
               **model._booster_params()}
