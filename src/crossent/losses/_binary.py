@@ -325,7 +325,9 @@ def _asymmetric_loss(
     if not hess:
         return value, None if g is None else xp.astype(g, b.dtype)
     h_pos, h_neg = _asymmetric_curvature(p, q, log_p, p_m, q_m, log_qm, gamma_pos, gamma_neg, m, from_logits, xp)
-    h = s * (xp.where(pos, y * h_pos, xp.zeros_like(y)) + xp.where(neg, (1 - y) * h_neg, xp.zeros_like(y)))
+    zero = xp.zeros_like(y)  # (a term's curvature may be inf where it does not count: the double where)
+    h = s * (xp.where(pos, y * xp.where(pos, h_pos, zero), zero) + xp.where(neg, (1 - y) * xp.where(neg, h_neg, zero),
+                                                                              zero))
     if not from_logits:
         h = clipped.mask(h)
     h = reduce(loss, h, s, reduction, log_base, xp)[1]

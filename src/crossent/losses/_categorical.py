@@ -258,7 +258,8 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
                  z_loss: float, softcap: float | None, priors: Any, tau: float,
                  num_classes: int, grad: bool, hess: bool, xp: Any) -> tuple[Array, Array | None, Array | None]:
     if softcap is not None:
-        capped = xp.tanh(z / softcap)
+        scaled = z / softcap
+        capped = xp.tanh(scaled)
         z = softcap * capped
     if priors is not None:
         log_priors = xp.log(_priors(priors, xp, z, num_classes))
@@ -283,37 +284,45 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if epsilon:
         h = h - epsilon * a * p
     g = h - p * xp.sum(h, axis=-1, keepdims=True)
-    d = _softmax_curvature(z, p, log_p, a, gamma, epsilon, xp) if hess else None
+    d = g_z = None
+    if hess:
+        d, g_z = _softmax_curvature(z, p, log_p, a, gamma, epsilon, xp)
     if z_loss:
         zl = (2 * z_loss) * zl_weight[..., None]
         g = g + zl * lse * p
         if d is not None:  # d²/dz_j² λ LSE² = 2λ (p_j² + LSE p_j (1 - p_j))
             d = d + zl * (p * p + lse * p * (1 - p))
+            g_z = g_z + zl * lse * p
     if softcap is not None:
-        slope = 1 - capped**2  # dz/dx of z = c tanh(x / c); d²z/dx² = -2 tanh(x / c) slope / c
-        if d is not None:
-            d = d * slope**2 - g * (2 / softcap) * capped * slope
+        # dz/dx of z = c tanh(x / c) is sech²(x / c) = 4e / (1 + e)², e = exp(-2|x / c|): exact where
+        # 1 - tanh² would round to 0; d²z/dx² = -2 tanh(x / c) sech²(x / c) / c
+        e = xp.exp(-2 * xp.abs(scaled))
+        slope = 4 * e / ((1 + e) * (1 + e))
+        if d is not None and g_z is not None:
+            d = d * slope**2 - g_z * (2 / softcap) * capped * slope
         g = g * slope
     return loss, g, d
 
 
 def _softmax_curvature(z: Array, p: Array, log_p: Array, a: Array, gamma: float, epsilon: float,
-                       xp: Any) -> Array:
+                       xp: Any) -> tuple[Array, Array]:
     """The diagonal of the Hessian of ``Σ_c a_c f(p_c)``, p = softmax(z), with respect to z, for
-    f(p) = -(1 - p)^γ log p + ε (1 - p).
+    f(p) = -(1 - p)^γ log p + ε (1 - p); and the gradient, computed to go with it.
 
     With u(p) = p f'(p) (so that the gradient is h_j - p_j Σ_c h_c, h_c = a_c u(p_c)) and
     k_c = a_c p_c u'(p_c), the softmax Jacobian ∂p_c/∂z_j = p_c (δ_cj - p_j) gives::
 
-        ∂²ℓ/∂z_j² = k_j (1 - p_j)² + p_j² Σ_{c≠j} k_c - p_j (1 - p_j) Σ_c h_c
-        p u'(p)   = γ p q^{γ-1} (log p + 2) - γ (γ - 1) p² q^{γ-2} log p - ε p,   q = 1 - p
+        ∂²ℓ/∂z_j² = e_j + p_j² Σ_{c≠j} k_c - p_j q_j Σ_{c≠j} h_c,      q = 1 - p
+        e_j = k_j q_j² - p_j q_j h_j = a_j p_j q_j (q_j u'_j - u_j)
+            = a_j [q^γ ((2γ+1) p q + γ (q - γ p) p log p) - ε p q (q - p)]_j
 
-    (cross-entropy: k = 0, so a_t p_j (1 - p_j) for a one-hot target). Only the row's largest
-    class can have q < ½, and there q^{γ-2} may be unbounded (γ < 2); so k_c q_c² is computed in
-    closed form for every class, k_c only for the others, and the largest class's share of the
-    second term as (p_j / q_m)² k_m q_m², with p_j ≤ q_m. q_m and log p_m come from
-    S = Σ_{c≠m} exp(z_c - z_m): q_m = S / (1 + S), log p_m = -log1p(S), exact however close
-    p_m is to 1."""
+    (e is binary focal's curvature; cross-entropy has k = 0 and e = a p q). Writing e in closed
+    form keeps it exact where p or q is tiny (its two halves would cancel). Only the row's largest
+    class can have q < ½, and there k = a p u' may be unbounded (q^{γ-2}, γ < 2); so its share of
+    the second term is (p_j / q_m)² k_m q_m², with p_j ≤ q_m, and k_c is computed for the others
+    only. q_m and log p_m come from S = Σ_{c≠m} exp(z_c - z_m): q_m = S / (1 + S),
+    log p_m = -log1p(S), exact however close p_m is to 1. The gradient h_j q_j - p_j Σ_{c≠j} h_c
+    is exact there too (the chain rule of soft-capping needs it)."""
     num_classes = z.shape[-1]
     top = xp.argmax(z, axis=-1, keepdims=True)
     is_top = xp.arange(num_classes, device=device(z)) == top
@@ -323,31 +332,42 @@ def _softmax_curvature(z: Array, p: Array, log_p: Array, a: Array, gamma: float,
     q = xp.where(is_top, q_top, 1 - p)
     log_p = xp.where(is_top, -xp.log1p(rest), log_p)
     p_log_p = xp.where(p > 0, p * log_p, xp.zeros_like(p))
+    used = a != 0
     # h_c = a_c u(p_c), u = γ q^{γ-1} p log p - q^γ - ε p
     u = -power(q, gamma, xp)
     if gamma:
         u = u + power_minus_one(q, gamma, xp) * p_log_p
     if epsilon:
         u = u - epsilon * p
-    total_h = xp.sum(xp.where(a != 0, a * u, xp.zeros_like(u)), axis=-1, keepdims=True)
-    # k_c q_c² = a_c [γ q^{γ+1} (p log p + 2p) - γ (γ - 1) p q^γ p log p - ε p q²]
-    k_q2 = -epsilon * p * q * q
-    if gamma:
-        k_q2 = k_q2 + gamma * power(q, gamma + 1, xp) * (p_log_p + 2 * p) \
-            - gamma * (gamma - 1) * p * power(q, gamma, xp) * p_log_p
-    k_q2 = xp.where(a != 0, a * k_q2, xp.zeros_like(k_q2))
-    # k_c for the other classes (q ≥ ½ there)
+    h = xp.where(used, a * u, xp.zeros_like(u))
+    others_h = xp.sum(h, axis=-1, keepdims=True) - h  # Σ_{c≠j} h_c
+    if gamma == 0:  # p q [1 - ε (q - p)], the bracket as (1 - ε) + 2εp or (1 + ε) - 2εq: no cancellation
+        bracket = 1.0 if not epsilon else xp.where(p < 0.5, (1 - epsilon) + (2 * epsilon) * p,
+                                                   (1 + epsilon) - (2 * epsilon) * q)
+        e = p * q * bracket
+    else:
+        e = power(q, gamma, xp) * ((2 * gamma + 1) * p * q + gamma * (q - gamma * p) * p_log_p)
+        if epsilon:
+            e = e - epsilon * p * q * (q - p)
+    e = xp.where(used, a * e, xp.zeros_like(e))
+    # k_c for the classes other than the largest (q ≥ ½ there)
     q_other = xp.where(is_top, xp.ones_like(q), q)
     k = -epsilon * p
     if gamma:
         k = k + gamma * q_other ** (gamma - 1) * (p_log_p + 2 * p) \
             - gamma * (gamma - 1) * p * q_other ** (gamma - 2) * p_log_p
-    k = xp.where(is_top | (a == 0), xp.zeros_like(k), a * k)
-    k_rest = xp.sum(k, axis=-1, keepdims=True)
-    k_q2_top = xp.sum(xp.where(is_top, k_q2, xp.zeros_like(k_q2)), axis=-1, keepdims=True)
+    k = xp.where(is_top | ~used, xp.zeros_like(k), a * k)
+    # k_m q_m² = a_m [γ q^{γ+1} (p log p + 2p) - γ (γ - 1) p q^γ p log p - ε p q²] at the largest class
+    k_q2 = -epsilon * p * q * q
+    if gamma:
+        k_q2 = k_q2 + gamma * power(q, gamma + 1, xp) * (p_log_p + 2 * p) \
+            - gamma * (gamma - 1) * p * power(q, gamma, xp) * p_log_p
+    k_q2_top = xp.sum(xp.where(is_top & used, a * k_q2, xp.zeros_like(k_q2)), axis=-1, keepdims=True)
     positive = q_top > 0
     ratio = xp.where(is_top | ~positive, xp.zeros_like(p), p / xp.where(positive, q_top, xp.ones_like(q_top)))
-    return k_q2 + p * p * (k_rest - k) + ratio * ratio * k_q2_top - p * q * total_h
+    others_k = xp.sum(k, axis=-1, keepdims=True) - k  # Σ_{c≠j, c≠m} k_c
+    curvature = e + p * p * others_k + ratio * ratio * k_q2_top - p * q * others_h
+    return curvature, h * q - p * others_h
 
 
 def _priors(priors: Any, xp: Any, like: Array, num_classes: int) -> Array:
@@ -380,7 +400,9 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
         g = g - epsilon
     d = None
     if hess:  # each probability on its own: a ψ''(p), the ε term being linear
-        d = clipped.mask(xp.where(used, a * focal_curvature(p, q, log_p, gamma, xp), xp.zeros_like(p)))
+        curvature = focal_curvature(xp.where(used, p, xp.ones_like(p)), xp.where(used, q, xp.zeros_like(q)),
+                                    xp.where(used, log_p, xp.zeros_like(p)), gamma, xp)  # (finite off `used`)
+        d = clipped.mask(xp.where(used, a * curvature, xp.zeros_like(p)))
     return loss, clipped.mask(a * g), d
 
 

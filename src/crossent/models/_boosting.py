@@ -162,7 +162,7 @@ class GradientBoostingClassifier(LogitPredictions, ClassifierMixin, BaseEstimato
         options = {k: v for k, v in problem.options.items() if k not in ("reduction", "sample_weight")}
         weight = problem.options.get("sample_weight")
         weight = None if weight is None else np.asarray(weight, dtype=np.float64).reshape(X.shape[0], -1)[:, 0]
-        labels = problem.labels if problem.target_type != "multilabel-indicator" else problem.target
+        labels: np.ndarray = problem.target if problem.labels is None else problem.labels  # (indicator: target)
         self.objective_ = Objective(problem.loss, options, hessian=self.hessian)
 
         train = np.arange(X.shape[0])

@@ -8,22 +8,26 @@ runs them and ``_result`` holds what they found.
 """
 
 from crossent.selection._candidates import FAMILIES, TUNING_GRIDS, Candidate, candidate, catalog
-from crossent.selection._compare import compare
+from crossent.selection._compare import compare, compare_models
 from crossent.selection._data import Dataset, embedded, read_predictions, read_table
 from crossent.selection._fit import LinearModel
+from crossent.selection._models import BoostingModel, MLPModel
 from crossent.selection._result import Comparison
 from crossent.selection._score import score_predictions
 
 __all__ = [
     "FAMILIES",
     "TUNING_GRIDS",
+    "BoostingModel",
     "Candidate",
     "Comparison",
     "Dataset",
     "LinearModel",
+    "MLPModel",
     "candidate",
     "catalog",
     "compare",
+    "compare_models",
     "embedded",
     "read_predictions",
     "read_table",

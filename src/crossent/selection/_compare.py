@@ -95,7 +95,8 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
             see ``crossent.selection.FAMILIES``) or Candidate objects; None: ce, weighted-ce,
             focal, label-smoothing and logit-adjusted (multi-label: bce, pos-weighted-bce,
             binary-focal, asymmetric).
-        model: a model factory (see ``crossent.selection._fit``); None: ``LinearModel(C)``.
+        model: ``"linear"`` (None: ``LinearModel(C)``), ``"lightgbm"``, ``"xgboost"``, ``"mlp"``
+            (see ``crossent.selection._models``), or a model factory (see ``crossent.selection._fit``).
         cv, repeats: ``repeats`` × ``cv``-fold stratified cross-validation (iterative
             stratification for multi-label targets); ``repeats=None``: 2, or 1 from
             ``LARGE_N`` samples on (test folds of 20,000 samples and more score each loss with
@@ -146,7 +147,10 @@ def compare(X: Any, y: Any, /, *, losses: Sequence[str | Candidate] | None = Non
     if isinstance(C, bool) or not isinstance(C, int | float) or not C > 0 or not math.isfinite(C):
         raise ValueError(f"C must be a positive number, got {C!r}")
     _check_counts(counts, names, cv, calibration_folds, multilabel)
-    model = _fit.LinearModel(C=float(C)) if model is None else model
+    if model is None or isinstance(model, str):
+        from crossent.selection._models import model_family
+
+        model = model_family(model or "linear", C=float(C), random_state=random_state)
     from crossent.selection import _parallel
 
     _parallel.n_workers(n_jobs, 1)  # checks n_jobs before the run, not after it
@@ -315,3 +319,17 @@ def _check_counts(counts: np.ndarray, names: list[str], cv: int, inner: int, mul
 
 
 __all__ = ["CALIBRATIONS", "Metric", "compare"]
+
+
+def compare_models(X: Any, y: Any, /, *, models: Sequence[str] | str = "all", **options: Any) -> dict[str, Comparison]:
+    """:func:`compare` once per model family, on the same splits and candidates: does the loss
+    ranking depend on the model? ``models`` names families (``"linear"``, ``"lightgbm"``,
+    ``"xgboost"``, ``"mlp"``) or is ``"all"``: every family whose extra is installed. Returns
+    each family's :class:`Comparison`, in the order given."""
+    from crossent.selection._models import MODEL_FAMILIES, installed
+
+    names = [m for m in MODEL_FAMILIES if installed(m)] if models == "all" else list(
+        [models] if isinstance(models, str) else models)
+    if not names:
+        raise ValueError("models must name at least one model family")
+    return {name: compare(X, y, model=name, **options) for name in names}
