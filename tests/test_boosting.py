@@ -182,7 +182,7 @@ def test_every_hessian_is_positive_at_random_and_extreme_margins() -> None:
     margins = np.concatenate([rng.normal(size=(50, 3)) * 5, [[1e4, 0, -1e4], [-50, 50, 0], [0, 0, 0]]])
     labels = rng.integers(0, 3, margins.shape[0])
     weight = rng.uniform(0, 2, margins.shape[0])
-    for loss, options in CASES + [("focal_loss", {"gamma": 3.0}), ("poly1_cross_entropy", {"epsilon": 5.0})]:
+    for loss, options in [*CASES, ("focal_loss", {"gamma": 3.0}), ("poly1_cross_entropy", {"epsilon": 5.0})]:
         for hessian in ("exact", "majorizer", "lightgbm"):
             g, h = Objective(loss, options, hessian=hessian).grad_hess(margins, labels, weight)
             assert np.all(np.isfinite(g)) and np.all(np.isfinite(h))

@@ -105,3 +105,35 @@ def test_help_imports_no_heavy_library() -> None:
             "print([m for m in ('sklearn', 'scipy', 'matplotlib', 'torch', 'jax') if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_compare_model_families_side_by_side(tmp_path: Path) -> None:
+    done = run("compare", "--data-set", "breast-cancer", "--cv", "2", "--repeats", "1", "--losses", "ce", "focal",
+               "--model", "linear", "lightgbm", "xgboost", "mlp", "--json", str(tmp_path / "r.json"), "--report",
+               str(tmp_path / "r.html"), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    for family in ("=== linear ===", "=== lightgbm ===", "=== xgboost ===", "=== mlp ===", "=== side by side ==="):
+        assert family in done.stdout
+    assert "gradient-boosted trees (lightgbm" in done.stdout and "a standardized MLP (PyTorch" in done.stdout
+    side = done.stdout.split("=== side by side ===")[1]
+    assert "linear" in side and "mlp" in side and ("the recommendation is the same" in side or "depends" in side)
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert set(result["models"]) == {"linear", "lightgbm", "xgboost", "mlp"}
+    assert set(result["recommendations"].values()) <= {"ce", "focal"}
+    assert "xgboost" in result["models"]["xgboost"]["model"]
+    for family in ("linear", "lightgbm", "xgboost", "mlp"):  # one report per family, naming its model
+        html = (tmp_path / f"r-{family}.html").read_text()
+        assert result["models"][family]["model"].split(" (")[0] in html
+
+
+def test_compare_model_without_its_extra_is_one_line(tmp_path: Path) -> None:
+    # a sitecustomize that hides lightgbm, as a plain install without the boosting extra
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['lightgbm'] = None\n")
+    import os
+
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "crossent", "compare", "--model", "lightgbm"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "crossent: error: model 'lightgbm' needs lightgbm: pip install 'crossent[boosting]'"

@@ -84,7 +84,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--min-gain", type=float, metavar="G",
                          help="the practical margin a candidate must beat ce by, in the metric's units "
                          "(default: 1%% of ce's score)")
-    compare.add_argument("--C", type=float, default=1.0, dest="C", help="inverse regularization strength (default 1)")
+    compare.add_argument("--model", nargs="+", choices=["linear", "lightgbm", "xgboost", "mlp", "all"],
+                         default=["linear"], metavar="FAMILY",
+                         help="the model trained with each loss: linear (default), lightgbm, xgboost (the boosting "
+                         "extra), mlp (the torch extra); several, or all (every installed family), run side by side")
+    compare.add_argument("--C", type=float, default=1.0, dest="C",
+                         help="inverse regularization strength of the linear model (default 1)")
     compare.add_argument("--seed", type=_at_least(0), default=0, help="random state of the folds (default 0)")
     compare.add_argument("--n-jobs", type=int, default=None, metavar="N",
                          help="worker processes, each held to one BLAS thread (-1: every core; default: every "
@@ -326,19 +331,74 @@ def _compare(args: argparse.Namespace) -> int:
         raise ValueError(f"{data.name} has {int(np.isnan(data.X).sum())} missing feature value(s) (the first in "
                          f"column {data.feature_names[column]!r}): pass --impute median to fill them inside the "
                          f"folds, or --drop-na to drop their rows")
-    result = compare(data.X, data.y, losses=args.losses, cv=args.cv, repeats=args.repeats, metric=args.metric,
-                     calibration=args.calibration, decision=args.decision, cost_matrix=cost_matrix, tune=args.tune,
-                     min_gain=args.min_gain, impute=args.impute, random_state=args.seed, C=args.C,
-                     class_names=data.class_names, n_jobs=args.n_jobs,
-                     progress=None if not args.no_progress else False)
-    result.dataset["name"] = data.description
-    result.dataset["data_notes"] = list(data.notes)
+    families = _families(args.model)
+    options = dict(losses=args.losses, cv=args.cv, repeats=args.repeats, metric=args.metric,
+                   calibration=args.calibration, decision=args.decision, cost_matrix=cost_matrix, tune=args.tune,
+                   min_gain=args.min_gain, impute=args.impute, random_state=args.seed, C=args.C,
+                   class_names=data.class_names, n_jobs=args.n_jobs, progress=None if not args.no_progress else False)
+    results = {family: compare(data.X, data.y, model=family, **options) for family in families}
+    for result in results.values():
+        result.dataset["name"] = data.description
+        result.dataset["data_notes"] = list(data.notes)
+    several = len(results) > 1
     if args.json == "-":
-        print(result.to_json(indent=2))
+        print(_json_of(results) if several else next(iter(results.values())).to_json(indent=2))
         return 0
     print(data.description)
     for note in data.notes:
         print(f"note: {note}")
+    for family, result in results.items():
+        if several:
+            print(f"\n=== {family} ===")
+        _print_comparison(result)
+    if several:
+        from crossent.selection._result import side_by_side
+
+        print(f"\n=== side by side ===\n{side_by_side(results)}")
+    for path, write in ((args.json, lambda p, r: Path(p).write_text(r.to_json(indent=2))),
+                        (args.oof, lambda p, r: r.write_oof(p)),
+                        (args.report, lambda p, r: Path(p).write_text(_report(r), encoding="utf-8"))):
+        if not path:
+            continue
+        if several and path == args.json:
+            Path(path).write_text(_json_of(results))
+            print(f"wrote {path}")
+            continue
+        for family, result in results.items():
+            target = _family_path(path, family) if several else path
+            write(target, result)
+            print(f"wrote {target}")
+    return 0
+
+
+def _families(requested: Sequence[str]) -> list[str]:
+    """The model families asked for, in order, "all" being every installed one; a family whose
+    extra is missing is an error naming the extra."""
+    from crossent.selection._models import MODEL_FAMILIES, installed, model_family
+
+    if "all" in requested:
+        return [f for f in MODEL_FAMILIES if installed(f)]
+    families = list(dict.fromkeys(requested))
+    for family in families:
+        model_family(family)  # ModuleNotFoundError naming the extra, before any fold runs
+    return families
+
+
+def _family_path(path: str, family: str) -> str:
+    """``report.html`` -> ``report-lightgbm.html``: one file per model family."""
+    from pathlib import Path
+
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}-{family}{p.suffix}"))
+
+
+def _json_of(results: dict[str, Any]) -> str:
+    """Several families' results: {"models": {family: result}, "recommendations": {family: loss}}."""
+    return json.dumps({"models": {f: json.loads(r.to_json()) for f, r in results.items()},
+                       "recommendations": {f: r.recommendation for f, r in results.items()}}, indent=2)
+
+
+def _print_comparison(result: Any) -> None:
     print(f"{result.dataset['repeats']}×{result.dataset['cv']}-fold cross-validation, {len(result.candidates)} "
           f"losses, {result.model}, calibration {result.calibration}, decision rule {result.decision.label()}"
           f"{', tuned' if result.tune else ''}: {result.elapsed:.1f} s"
@@ -357,13 +417,6 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"warning: {warning}")
     for note in result.notes:
         print(f"note: {note}")
-    for path, write in ((args.json, lambda p: Path(p).write_text(result.to_json(indent=2))),
-                        (args.oof, result.write_oof),
-                        (args.report, lambda p: Path(p).write_text(_report(result), encoding="utf-8"))):
-        if path:
-            write(path)
-            print(f"wrote {path}")
-    return 0
 
 
 def _report(result: Any) -> str:
@@ -525,6 +578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except (ValueError, TypeError) as error:
+        print(f"crossent: error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:  # an optional extra that is not installed (the message names it)
         print(f"crossent: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a file that cannot be written, a full disk

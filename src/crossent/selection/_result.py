@@ -325,3 +325,33 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def side_by_side(results: dict[str, Comparison]) -> str:
+    """The deciding metric of every loss under every model family (mean±std over the same
+    splits; < marks each family's recommendation), then each family's recommendation and why."""
+    first = next(iter(results.values()))
+    metric = first.metric_of(first.metric)
+    names = [c.name for c in first.candidates]
+    header = ["loss", *results]
+    rows = [header]
+    summaries = {family: r.summary() for family, r in results.items()}
+    for name in names:
+        cells = [name]
+        for family, result in results.items():
+            s = summaries[family].get(name, {}).get(result.metric)
+            mark = " <" if result.recommendation == name else "  "
+            cells.append("-" if s is None else f"{s['mean']:.4f}±{s['std']:.3f}{mark}")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [f"{metric.label}, by model family (< recommended):"]
+    lines += ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(r, widths,
+                                                                                                     strict=True)))
+              for r in rows]
+    lines.insert(2, "  ".join("-" * w for w in widths))
+    for family, result in results.items():
+        lines.append(f"{family}: {result.recommendation} ({result.model}): {result.reason}")
+    picks = {r.recommendation for r in results.values()}
+    lines.append("the recommendation is the same under every model family" if len(picks) == 1 else
+                 f"the recommendation depends on the model family ({', '.join(sorted(picks))})")
+    return "\n".join(lines)
