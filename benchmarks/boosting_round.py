@@ -34,7 +34,11 @@ def autograd_focal(gamma: float) -> Callable[[np.ndarray, np.ndarray], tuple[np.
         loss = -((1 - p_t) ** gamma * torch.log(p_t.clamp_min(1e-300))).sum()
         (g,) = torch.autograd.grad(loss, z, create_graph=True)
         (h,) = torch.autograd.grad(g.sum(), z)  # element-wise: the Hessian is diagonal
-        return g.detach().numpy(), np.maximum(h.numpy(), 1e-16)
+        g = g.detach()
+        # crossent's Gauss-Newton floor |g| p_t, so that both grow the same trees (with h floored at
+        # 1e-16 alone, focal's negative curvature makes leaf values explode and later trees trivial)
+        floor = (g.abs() * p_t.detach()).numpy()
+        return g.numpy(), np.maximum(np.maximum(h.numpy(), floor), 1e-16)
 
     return objective
 

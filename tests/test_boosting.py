@@ -347,3 +347,45 @@ def test_bad_arguments_are_named() -> None:
         objective.grad_hess(np.zeros(2), np.array([0, 1]), np.ones(3))
     with pytest.raises(ValueError, match="needs rows of both labels"):
         objective.init_score(np.zeros(4))
+
+
+@pytest.mark.parametrize(("loss", "options"), [
+    ("binary_cross_entropy", {}), ("binary_focal_loss", {}), ("binary_focal_loss", {"gamma": 0.5, "alpha": 0.25}),
+    ("cross_entropy", {}), ("cross_entropy", {"weight": [1.0, 3.0]}), ("focal_loss", {"gamma": 3.0, "alpha": [0.2, 1]}),
+    ("poly1_cross_entropy", {"epsilon": 1.0}), ("poly1_cross_entropy", {"epsilon": -1.0}),
+    ("poly1_cross_entropy", {"epsilon": 2.0, "weight": [2.0, 0.5]}),
+    ("logit_adjusted_cross_entropy", {"priors": [0.9, 0.1], "tau": 1.5}),
+])
+@pytest.mark.parametrize("floor", ["gauss-newton", 0.0, 0.05])
+def test_the_one_margin_kernel_is_the_generic_objective(loss: str, options: dict, floor) -> None:
+    rng = np.random.default_rng(7)
+    z = np.concatenate([rng.normal(size=200) * 4, [0.0, 50.0, -50.0, 700.0, -700.0, 1e4, -1e4]])
+    y = rng.integers(0, 2, z.size).astype(float)
+    w = rng.uniform(0, 2, z.size)
+    fast = Objective(loss, options, floor=floor)
+    assert fast._margin is not None  # the kernel covers these options
+    generic = Objective(loss, options, floor=floor)
+    generic._margin = None
+    for weight in (None, w):
+        g1, h1 = fast.grad_hess(z, y, weight)
+        g2, h2 = generic.grad_hess(z, y, weight)
+        # (to the generic path's rounding: its two-class softmax gradient p - y cancels to 0 where
+        # the kernel keeps q = e^-50; the kernel's own digits there are checked below)
+        np.testing.assert_allclose(g1, g2, rtol=1e-11, atol=1e-15)
+        np.testing.assert_allclose(h1, h2, rtol=1e-11, atol=1e-15)
+
+
+def test_the_one_margin_kernel_keeps_the_digits_of_confident_rows() -> None:
+    z = np.array([50.0, -50.0, 700.0])
+    g, h = Objective("cross_entropy").grad_hess(z, np.array([1.0, 0.0, 1.0]))
+    q = expit(-np.abs(z))
+    np.testing.assert_allclose(g, [-q[0], q[1], -q[2]], rtol=1e-14)
+    np.testing.assert_allclose(h, np.maximum(q * (1 - q), 1e-16), rtol=1e-14)  # (the documented least h)
+    g, h = Objective("cross_entropy", floor=0.0).grad_hess(z, np.array([1.0, 0.0, 1.0]))
+    assert h[0] == 1e-16 and g[0] == pytest.approx(-q[0], rel=1e-14)
+
+
+def test_options_outside_the_kernel_take_the_generic_path() -> None:
+    for loss, options in [("binary_cross_entropy", {"label_smoothing": 0.1}), ("cross_entropy", {"z_loss": 1e-3}),
+                          ("binary_focal_loss", {"pos_weight": [2.0]}), ("asymmetric_loss", {})]:
+        assert Objective(loss, options)._margin is None

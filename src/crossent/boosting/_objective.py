@@ -103,6 +103,7 @@ class Objective:
         self.floor = floor
         self.sigmoid = self.loss in SIGMOID
         self.function = getattr(_losses, self.loss)
+        self._margin = _margin_kernel(self.loss, self.options)
 
     def __repr__(self) -> str:
         return f"Objective({self.loss!r}, {self.options!r}, hessian={self.hessian!r}, floor={self.floor!r})"
@@ -168,6 +169,8 @@ class Objective:
         margins = np.asarray(margins, dtype=np.float64)
         prediction, target = self._target(margins, labels)
         options = self._options(margins, weight)
+        if self._margin is not None and margins.ndim == 1 and np.all(np.isfinite(margins)):
+            return self._margin_grad_hess(margins, target, options.get("sample_weight"))
         _, g, h = value_grad_hess(self.loss, prediction, target, **options)
         g, h = np.asarray(g), np.asarray(h)
         two_class = margins.ndim == 1 and not self.sigmoid
@@ -179,6 +182,27 @@ class Objective:
         h = self._floored(prediction, target, g, h, options.get("sample_weight"))
         if two_class:
             g, h = g[:, 1], h[:, 1]
+        return g, h
+
+    def _margin_grad_hess(self, z: np.ndarray, target: np.ndarray, weight: Any) -> tuple[np.ndarray, np.ndarray]:
+        """One margin, hard labels: the signed margin u = (2y - 1)(z + shift) of the true class,
+        whose loss w [q^γ (-log p) + ε q] (p = σ(u)) covers binary cross-entropy and focal, and the
+        two-class softmax cross-entropy, focal, Poly-1 and logit adjustment; one exp per row
+        (kernels/_numpy.py), held to value_grad_hess by tests/test_boosting.py."""
+        from crossent.kernels._numpy import binary_focal_poly1_grad_hess
+
+        gamma, epsilon, scale, shift = self._margin
+        y = target.astype(np.int64)
+        sign = 2.0 * y - 1.0
+        row = None if scale is None else scale[y]
+        if weight is not None:
+            row = weight if row is None else row * weight
+        g, h, p = binary_focal_poly1_grad_hess(sign * (z + shift), row, gamma=gamma, epsilon=epsilon)
+        # the Gauss-Newton floor: ω p (1 - p) with ω = |g| / (1 - p_t) is |g| p_t
+        floor = np.abs(g) * p if self.floor == "gauss-newton" else float(self.floor)
+        tiny = TINY if weight is None else TINY * weight  # (the row's sample weight, as _floored)
+        h = np.maximum(np.maximum(h, floor), tiny)
+        g *= sign
         return g, h
 
     def _floored(self, prediction: np.ndarray, target: Any, g: np.ndarray, h: np.ndarray,
@@ -200,7 +224,13 @@ class Objective:
             gap = np.abs(p - target)
             omega = np.divide(np.abs(g), gap, out=np.zeros_like(g), where=gap > 0)
             return omega * p * (1 - p)
-        p = softmax(prediction, axis=-1)
+        logits = prediction  # the loss's own probabilities: after soft-capping and logit adjustment
+        cap = self.options.get("logit_softcap")
+        if cap is not None:
+            logits = cap * np.tanh(logits / cap)
+        if self.options.get("priors") is not None:
+            logits = logits + float(self.options.get("tau", 1.0)) * np.log(np.asarray(self.options["priors"], float))
+        p = softmax(logits, axis=-1)
         rows = np.arange(p.shape[0])
         miss = 1 - p[rows, target]
         omega = np.divide(np.abs(g).sum(axis=1), 2 * miss, out=np.zeros_like(miss), where=miss > 0)
@@ -277,3 +307,60 @@ class Objective:
         b = start.copy()
         b[present] = result.x
         return b
+
+
+def _margin_kernel(loss: str, options: dict[str, Any]) -> tuple[float, float, np.ndarray | None, float] | None:
+    """(γ, ε, per-class scale (2,) or None, logit shift) where the one-margin kernel computes this
+    loss and options exactly; None otherwise (the generic path, which also raises on bad values)."""
+    defaults = lookup(loss)[1].defaults
+    merged = {**defaults, **options}
+    known = {"gamma", "epsilon", "alpha", "weight", "priors", "tau", "pos_weight", "label_smoothing", "z_loss",
+             "logit_softcap", "reduction", "sample_weight", "axis", "ignore_index", "from_logits", "base", "eps", "xp"}
+    if set(merged) - known or merged.get("label_smoothing", 0.0) != 0 or merged.get("z_loss", 0.0) != 0 \
+            or merged.get("logit_softcap") is not None or merged.get("pos_weight") is not None:
+        return None
+    gamma, epsilon, tau = (_real(merged.get(k, d)) for k, d in (("gamma", 0.0), ("epsilon", 0.0), ("tau", 1.0)))
+    if gamma is None or gamma < 0 or epsilon is None or epsilon < -1 or tau is None:
+        return None
+    alpha, weight, priors = merged.get("alpha"), merged.get("weight"), merged.get("priors")
+    if loss in SIGMOID:
+        if loss == "asymmetric_loss" or weight is not None or priors is not None or epsilon:
+            return None
+        if alpha is None:
+            return gamma, 0.0, None, 0.0
+        a = _real(alpha)
+        return None if a is None or not 0 <= a <= 1 else (gamma, 0.0, np.array([1.0 - a, a]), 0.0)
+    scale = np.ones(2)
+    for vector in (alpha, weight):
+        if vector is None:
+            continue
+        v = _pair(vector)
+        if v is None or np.any(v < 0):
+            return None
+        scale = scale * v
+    shift = 0.0
+    if priors is not None:
+        pi = _pair(priors)
+        if pi is None or np.any(pi <= 0):
+            return None
+        shift = float(tau * (np.log(pi[1]) - np.log(pi[0])))
+    return gamma, epsilon, None if np.all(scale == 1) else scale, shift
+
+
+def _real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _pair(value: Any) -> np.ndarray | None:
+    """A scalar or a length-2 vector of finite numbers as (2,) float64, else None."""
+    number = _real(value)
+    if number is not None:
+        return np.full(2, number)
+    try:
+        vector = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return vector if vector.shape == (2,) and np.all(np.isfinite(vector)) else None

@@ -102,6 +102,51 @@ def binary_focal_poly1_sum(u: np.ndarray, row_weight: np.ndarray | None, *,
     return float(row_weight @ per_row), grad
 
 
+def binary_focal_poly1_grad_hess(u: np.ndarray, row_weight: np.ndarray | None, *,
+                                 gamma: float, epsilon: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first and second derivatives of wᵢ [qᵢ^γ ℓᵢ + ε qᵢ] with respect to uᵢ (each row's
+    own), and p, as :func:`binary_focal_poly1_sum` (p = σ(u), q = σ(-u), ℓ = -log p, one exp):
+
+        h = p q^γ [(2γ + 1) q + γ (q - γ p) log p] - ε p q (q - p)
+
+    the binary focal curvature of :func:`crossent.value_grad_hess` (log p = -ℓ), plus Poly-1's.
+    With γ = 0 the bracket is p q [1 - ε (q - p)], written (1 + ε) - 2εq where p ≥ ½ and
+    (1 - ε) + 2εp below, so that neither half cancels the other."""
+    e = np.exp(-np.abs(u))
+    r = 1.0 / (1.0 + e)
+    ell = np.maximum(-u, 0.0) + np.log1p(e)
+    positive = u >= 0
+    e *= r
+    p = np.where(positive, r, e)
+    q = np.where(positive, e, r)
+    pq = p * q
+    if gamma == 0:
+        grad = epsilon * q
+        grad -= 1.0 + epsilon
+        grad *= q
+        hess = pq
+        if epsilon:
+            hess = pq * np.where(positive, (1 + epsilon) - (2 * epsilon) * q, (1 - epsilon) + (2 * epsilon) * p)
+    else:
+        q_gamma = q**gamma
+        grad = p * ell
+        grad *= gamma
+        grad += q
+        grad *= -q_gamma
+        inside = (q - gamma * p) * ell
+        inside *= -gamma
+        inside += (2 * gamma + 1) * q
+        hess = p * q_gamma
+        hess *= inside
+        if epsilon:
+            grad -= epsilon * pq
+            hess -= epsilon * pq * (q - p)
+    if row_weight is not None:
+        grad *= row_weight
+        hess = hess * row_weight
+    return grad, hess, p
+
+
 def softmax_focal_poly1_sum(z: np.ndarray, labels: np.ndarray, row_weight: np.ndarray | None, *,
                             gamma: float, epsilon: float) -> tuple[float, np.ndarray]:
     """Σᵢ wᵢ [qᵢ^γ ℓᵢ + ε qᵢ] of the label's class and its gradient, class-major ``z`` ``(C, N)``:
