@@ -236,16 +236,6 @@ def test_device_accepts_torch_devices() -> None:
     np.testing.assert_array_equal(by_device, by_name)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_trains_on_cuda_and_returns_a_cpu_module() -> None:
-    X, y = multiclass()
-    torch.backends.cuda.matmul.allow_tf32 = False
-    cuda = fit_quietly(full_batch(device="cuda"), X, y)
-    assert all(p.device.type == "cpu" for p in cuda.module_.parameters())
-    expected = fit_quietly(full_batch(), X, y).decision_function(X)
-    np.testing.assert_allclose(cuda.decision_function(X), expected, rtol=RTOL, atol=RTOL * np.abs(expected).max())
-
-
 # ---------------------------------------------------------------- every loss trains
 
 # (loss, loss_options, class_weight); a constant predictor scores 0.63 (binary) and 0.34
