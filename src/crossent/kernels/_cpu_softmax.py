@@ -132,6 +132,13 @@ def softmax_rows(
             total += e
             if want_grad:
                 grad[i, c] = e
+        if total == 0.0:  # every logit -inf: log p = -inf, an infinite loss where the row counts
+            loss[i] = math.inf if on != 0.0 or off * scale_sum != 0.0 else 0.0
+            if want_grad:  # h_c = a_c u(0) = -a_c, p = 0 (soft-capping's slope sech²(-inf) is 0)
+                for c in range(num_classes):
+                    a = off * class_scale[c] + (on if c == y else 0.0)
+                    grad[i, c] = 0.0 if softcap > 0.0 else -a / divisor
+            continue
         log_total = math.log(total)
         inv_total = 1.0 / total
         lse = m + log_total
@@ -142,7 +149,7 @@ def softmax_rows(
             u = softcap * math.tanh(u / softcap)
         log_p_y = (u + bias[y] - m) - log_total
         p_y = math.exp(log_p_y)
-        row_loss = on * _term(log_p_y, p_y, gamma, epsilon)
+        row_loss = on * _term(log_p_y, p_y, gamma, epsilon) if on != 0.0 else 0.0  # (0 · inf where p_y = 0)
         if gamma == 0.0 and epsilon == 0.0:
             sum_h = -(on + off * scale_sum)
         elif smoothing == 0.0:

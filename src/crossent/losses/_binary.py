@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from crossent import _checks
-from crossent._xp import Array, device, namespace
+from crossent._xp import Array, as_array, device, namespace
 from crossent.activations import _log_sigmoid
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
@@ -123,7 +123,10 @@ def _sigmoid_loss(
         p = clipped.p
         q = 1 - p
         log_p, log_q = safe_log(p, c_pos != 0, xp), safe_log1m(p, c_neg != 0, xp)
-    ce = -(c_pos * log_p + c_neg * log_q)
+    # a term whose weight is 0 adds nothing, even where its log is -inf (z = ±inf): 0 · -inf is
+    # NaN, so the log is 0 there (before the product, for autograd too)
+    ce = -(c_pos * xp.where(c_pos != 0, log_p, xp.zeros_like(log_p))
+           + c_neg * xp.where(c_neg != 0, log_q, xp.zeros_like(log_q)))
     loss = ce
     if gamma:
         q_t = y * q + (1 - y) * p
@@ -361,7 +364,32 @@ def _asymmetric_curvature(p: Array, q: Array, log_p: Array, p_m: Array, q_m: Arr
     return h_pos, xp.where(p > m, h_neg, xp.zeros_like(h_neg)) if m else h_neg
 
 
-@loss_function(_sigmoid_loss)
+def _scalars_as_one_element(core: Any) -> Any:
+    """The core, taking 0-d predictions as well: an element-wise problem of one element (as
+    PyTorch's BCELoss takes them). The prediction, a 0-d target and a 0-d sample weight become
+    shape (1,); "none" and the derivatives come back 0-d."""
+    import functools
+
+    @functools.wraps(core)
+    def elementwise(prediction: Any, target: Any, *, grad: bool, hess: bool = False, **options: Any) -> Any:
+        if getattr(prediction, "ndim", None) != 0 and not isinstance(prediction, int | float):
+            return core(prediction, target, grad=grad, hess=hess, **options)
+        xp = namespace(prediction, target, xp=options.get("xp"))
+        one = as_array(prediction, xp, like=xp.asarray(0.0)) if not hasattr(prediction, "dtype") else prediction
+
+        def lift(value: Any) -> Any:
+            return xp.reshape(value, (1,)) if getattr(value, "ndim", None) == 0 else (
+                [value] if isinstance(value, int | float) and not isinstance(value, bool) else value)
+
+        weight = options.get("sample_weight")
+        options["sample_weight"] = None if weight is None else lift(weight)
+        result = core(xp.reshape(one, (1,)), lift(target), grad=grad, hess=hess, **options)
+        return tuple(r if r is None or r.ndim == 0 else xp.reshape(r, ()) for r in result)
+
+    return elementwise
+
+
+@loss_function(_scalars_as_one_element(_sigmoid_loss))
 def binary_cross_entropy(
     prediction: Array, target: Array, /, *, pos_weight: Array | None = None,
     label_smoothing: float = 0.0, from_logits: bool = True, reduction: str = "mean",
@@ -390,7 +418,7 @@ def binary_cross_entropy(
     """
 
 
-@loss_function(_sigmoid_loss)
+@loss_function(_scalars_as_one_element(_sigmoid_loss))
 def binary_focal_loss(
     prediction: Array, target: Array, /, *, gamma: float = 2.0, alpha: float | Array | None = None,
     pos_weight: Array | None = None, label_smoothing: float = 0.0, from_logits: bool = True,
@@ -415,7 +443,7 @@ def binary_focal_loss(
     """
 
 
-@loss_function(_asymmetric_loss)
+@loss_function(_scalars_as_one_element(_asymmetric_loss))
 def asymmetric_loss(
     prediction: Array, target: Array, /, *, gamma_pos: float = 0.0, gamma_neg: float = 4.0,
     clip: float = 0.05, from_logits: bool = True, reduction: str = "mean",

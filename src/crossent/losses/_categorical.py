@@ -111,7 +111,9 @@ def _softmax_loss(
             raise ValueError(f"target of integer labels must have the prediction's shape without "
                              f"the class axis, {batch}, got {tuple(t.shape)}")
         checked = _checks.labels_in_range(t, num_classes, ignore_index, xp)
-        y = xp.astype(t[..., None] == xp.arange(num_classes, dtype=t.dtype, device=device(x)), x.dtype)
+        # (compared in int64: an arange in the labels' own dtype wraps past 127 / 255 classes)
+        y = xp.astype(xp.astype(t, xp.int64)[..., None] == xp.arange(num_classes, dtype=xp.int64, device=device(x)),
+                      x.dtype)
         if ignore_index is not None:
             y = y * xp.astype(t != ignore_index, x.dtype)[..., None]
         if not checked:  # under jax.jit labels cannot be checked: out-of-range rows become NaN
@@ -264,26 +266,41 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if priors is not None:
         log_priors = xp.log(_priors(priors, xp, z, num_classes))
         z = z + tau * log_priors
+    # a row whose logits are all -inf has log p = -inf (an infinite loss where it counts): it goes
+    # through the softmax as zeros (whose -inf - (-inf) would be NaN, in autograd too) and comes out -inf
+    dead = xp.max(z, axis=-1, keepdims=True) == -float("inf")
+    z = xp.where(dead, xp.zeros_like(z), z)
     log_p, lse = _log_softmax(z, -1, xp)
+    log_p = xp.where(dead, xp.full_like(log_p, -float("inf")), log_p)
+    lse = xp.where(dead, xp.full_like(lse, -float("inf")), lse)
     focal = gamma != 0 or epsilon != 0  # plain cross-entropy needs neither p nor 1 - p here
     p: Any = xp.exp(log_p) if focal or grad else None
     q: Any = 1 - p if focal else None
-    term = -log_p if gamma == 0 else -power(q, gamma, xp) * log_p
+    # a class with a = 0 adds nothing, even where its logit is -inf (a masked class: log p = -inf);
+    # its log p is 0 inside the term, so that no autograd multiplies an infinite slope by a = 0
+    used = a != 0
+    log_p_used = xp.where(used, log_p, xp.zeros_like(log_p))
+    term = -log_p_used if gamma == 0 else -power(q, gamma, xp) * log_p_used
     if epsilon:
         term = term + epsilon * q
-    # a class with a = 0 adds nothing, even where its logit is -inf (a masked class: log p = -inf)
-    loss = xp.sum(xp.where(a != 0, a * term, xp.zeros_like(term)), axis=-1)
+    loss = xp.sum(xp.where(used, a * term, xp.zeros_like(term)), axis=-1)
     if z_loss:
-        loss = loss + z_loss * zl_weight * lse[..., 0] ** 2
+        counted = zl_weight != 0  # (an ignored row's LSE may be -inf: 0 · inf)
+        lse_counted = xp.where(counted, lse[..., 0], xp.zeros_like(zl_weight))
+        loss = loss + z_loss * zl_weight * lse_counted**2
     if not grad:
         return loss, None, None
 
     h = -a if gamma == 0 else -a * power(q, gamma, xp)
     if gamma:  # p log p -> 0 as p -> 0 (a -inf logit)
-        h = h + a * power_minus_one(q, gamma, xp) * xp.where(p > 0, p * log_p, xp.zeros_like(p))
+        positive = p > 0
+        p_log_p = xp.where(positive, p * xp.where(positive, log_p, xp.zeros_like(p)), xp.zeros_like(p))
+        h = h + a * power_minus_one(q, gamma, xp) * p_log_p
     if epsilon:
         h = h - epsilon * a * p
     g = h - p * xp.sum(h, axis=-1, keepdims=True)
+    if z_loss:  # (where LSE is -inf, p is 0: the z-loss's gradient there is 0, not 0 · inf)
+        lse = xp.where((zl_weight[..., None] != 0) & ~dead, lse, xp.zeros_like(lse))
     d = g_z = None
     if hess:
         d, g_z = _softmax_curvature(z, p, log_p, a, gamma, epsilon, xp)

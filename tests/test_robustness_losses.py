@@ -1,0 +1,145 @@
+"""Issue 10's defects in the loss cores, each pinned: labels of every integer dtype, masked classes
+and all -inf rows under autograd, smoothing 1 against a -inf logit, BCE at ±inf, 0-d binary
+inputs. The generic path and the fused CPU kernel (above its size threshold) are held to the same
+values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import crossent
+
+INTEGER_DTYPES = [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64]
+KERNEL_ROWS = 40_000  # × 2 classes: above the Numba kernels' size threshold (kernels/_cpu.py)
+
+
+def _kernel_and_generic(loss: str, z: np.ndarray, y: np.ndarray, **options):
+    """(value, grad) of the first row, through the kernel (tiled past its threshold, reduction
+    "none") and through the generic path (the row alone)."""
+    pytest.importorskip("numba")
+    reps = KERNEL_ROWS // len(z) + 1
+    tiled_z = np.tile(z, (reps, 1))[:KERNEL_ROWS]
+    tiled_y = np.tile(y, reps)[:KERNEL_ROWS]
+    big = crossent.value_and_grad(loss, tiled_z, tiled_y, reduction="none", **options)
+    small = crossent.value_and_grad(loss, z, y, reduction="none", **options)
+    return (big[0][: len(z)], big[1][: len(z)]), small
+
+
+@pytest.mark.parametrize("dtype", INTEGER_DTYPES)
+def test_labels_of_every_integer_dtype_index_correctly_past_256_classes(dtype) -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(2, 300))
+    labels = np.array([5, 7 if np.iinfo(dtype).max < 299 else 299])
+    expected = crossent.cross_entropy(z, labels.astype(np.int64))
+    got = crossent.cross_entropy(z, labels.astype(dtype))
+    assert float(got) == pytest.approx(float(expected), rel=1e-15)
+    # (the int8/uint8 arange wrapped: 5.9641 instead of 6.2951 in the issue's case)
+    ref = -np.mean([z[i, labels[i]] - np.log(np.exp(z[i]).sum()) for i in range(2)])
+    assert float(got) == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_focal_with_a_masked_class_has_a_finite_autograd_gradient(backend: str) -> None:
+    z = np.array([[2.0, -np.inf, 0.5], [0.0, 1.0, -np.inf]])
+    y = np.array([0, 1])
+    expected = crossent.value_and_grad("focal_loss", z, y, gamma=2.0, reduction="sum")[1]
+    np.testing.assert_allclose(expected[0], [-0.01703111, 0.0, 0.01703111], atol=1e-8)  # the issue's values
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        zt = torch.tensor(z, requires_grad=True)
+        crossent.focal_loss(zt, torch.tensor(y), gamma=2.0, reduction="sum").backward()
+        got = zt.grad.numpy()
+    else:
+        jax = pytest.importorskip("jax")
+        import jax.numpy as jnp
+
+        with jax.enable_x64(True):
+            got = np.asarray(jax.grad(lambda x: crossent.focal_loss(x, jnp.asarray(y), gamma=2.0, reduction="sum"))(
+                jnp.asarray(z)))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_focal_with_a_masked_class_kernel_and_generic_agree() -> None:
+    z = np.array([[2.0, -np.inf], [0.5, -np.inf]])  # two classes: the second masked
+    y = np.array([0, 0])
+    (value_k, grad_k), (value_g, grad_g) = _kernel_and_generic("focal_loss", z, y, gamma=2.0)
+    np.testing.assert_allclose(value_k, value_g, rtol=1e-12)
+    np.testing.assert_allclose(grad_k, grad_g, rtol=1e-12, atol=1e-15)
+    assert np.all(np.isfinite(grad_g))
+
+
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1}, {"gamma": 2.0}, {"z_loss": 0.1}])
+def test_a_row_of_all_minus_inf_logits_is_an_infinite_loss_and_an_ignored_one_counts_nothing(options) -> None:
+    loss = "focal_loss" if "gamma" in options else "cross_entropy"
+    z = np.array([[-np.inf, -np.inf], [0.0, 1.0]])
+    y = np.array([0, 1])
+    values = crossent.value_and_grad(loss, z, y, reduction="none", **options)[0]
+    assert values[0] == np.inf and np.isfinite(values[1])  # the README: -log 0 = inf, never NaN
+    # ignored, the row counts for nothing: value and gradient 0 on both paths
+    ignored = np.array([-1, 1])
+    value, grad = crossent.value_and_grad(loss, z, ignored, ignore_index=-1, **options)
+    assert np.isfinite(value) and np.all(grad[0] == 0) and np.all(np.isfinite(grad))
+    (value_k, grad_k), (value_g, grad_g) = _kernel_and_generic(loss, z, ignored, ignore_index=-1, **options)
+    np.testing.assert_allclose(value_k, value_g, rtol=1e-12)
+    np.testing.assert_allclose(grad_k, grad_g, rtol=1e-12, atol=0)
+    (value_k, _), (value_g, _) = _kernel_and_generic(loss, z, y, **options)
+    assert value_k[0] == value_g[0] == np.inf
+
+
+def test_an_all_minus_inf_ignored_row_has_a_zero_autograd_gradient() -> None:
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([[-np.inf, -np.inf], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    loss = crossent.cross_entropy(z, torch.tensor([-1, 1]), ignore_index=-1)
+    loss.backward()
+    assert torch.all(z.grad[0] == 0) and torch.all(torch.isfinite(z.grad))
+
+
+def test_full_label_smoothing_against_a_minus_inf_label_logit_is_inf_on_both_paths() -> None:
+    z = np.array([[-np.inf, 0.0]])
+    y = np.array([0])
+    (value_k, _), (value_g, _) = _kernel_and_generic("cross_entropy", z, y, label_smoothing=1.0)
+    assert value_k[0] == value_g[0] == np.inf  # ỹ = 1/C on the -inf class (the kernel gave NaN)
+    # with smoothing < 1 the label's own term is what is infinite; with the label elsewhere finite
+    (value_k, _), (value_g, _) = _kernel_and_generic("cross_entropy", z, np.array([1]), label_smoothing=0.0)
+    assert value_k[0] == pytest.approx(value_g[0]) and np.isfinite(value_g[0])
+
+
+@pytest.mark.parametrize(("z", "y", "expected"), [(np.inf, 1.0, 0.0), (-np.inf, 0.0, 0.0), (np.inf, 0.0, np.inf),
+                                                  (-np.inf, 1.0, np.inf)])
+def test_binary_cross_entropy_at_infinite_logits(z: float, y: float, expected: float) -> None:
+    value, grad = crossent.value_and_grad("binary_cross_entropy", np.array([z]), np.array([y]))
+    assert float(value) == expected  # (z = +inf, y = 1 was NaN)
+    assert np.all(np.isfinite(grad))
+    assert float(crossent.binary_focal_loss(np.array([z]), np.array([y]), gamma=2.0)) == expected
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_focal_loss", "asymmetric_loss"])
+def test_zero_dimensional_binary_inputs_are_one_element(backend: str, loss: str) -> None:
+    # PyTorch's own tests (BCELoss_no_reduce_scalar, ...) use 0-d inputs: an element-wise problem
+    expected_value = float(getattr(crossent, loss)(np.array([0.3]), np.array([1.0]), sample_weight=np.array([2.0])))
+    _, expected_grad = crossent.value_and_grad(loss, np.array([0.3]), np.array([1.0]))
+    if backend == "numpy":
+        z, y = np.array(0.3), np.array(1.0)
+    elif backend == "torch":
+        torch = pytest.importorskip("torch")
+        z, y = torch.tensor(0.3, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)
+    else:
+        pytest.importorskip("jax")
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+
+        z, y = jnp.asarray(0.3, dtype=jnp.float64), jnp.asarray(1.0, dtype=jnp.float64)
+    function = getattr(crossent, loss)
+    assert float(function(z, y, sample_weight=2.0)) == pytest.approx(expected_value, rel=1e-12)
+    none = function(z, y, reduction="none")
+    assert tuple(none.shape) == ()
+    value, grad = crossent.value_and_grad(loss, z, y)
+    assert tuple(grad.shape) == () and float(grad) == pytest.approx(float(expected_grad[0]), rel=1e-12)
+    _, _, hess = crossent.value_grad_hess(loss, z, y)
+    assert tuple(hess.shape) == ()
+    assert float(function(0.3, 1.0)) == pytest.approx(float(value), rel=1e-12)  # Python numbers too
