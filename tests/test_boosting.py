@@ -389,3 +389,30 @@ def test_options_outside_the_kernel_take_the_generic_path() -> None:
     for loss, options in [("binary_cross_entropy", {"label_smoothing": 0.1}), ("cross_entropy", {"z_loss": 1e-3}),
                           ("binary_focal_loss", {"pos_weight": [2.0]}), ("asymmetric_loss", {})]:
         assert Objective(loss, options)._margin is None
+
+
+def test_the_scikit_learn_faces_of_both_boosters(data) -> None:
+    from crossent.boosting import lightgbm_sklearn_objective, xgboost_sklearn_objective
+
+    X, y = data
+    objective = Objective("focal_loss", {"gamma": 2.0})
+    init = objective.init_score(y, num_outputs=3)
+    margin = np.tile(init, (len(y), 1))
+    w = np.linspace(0.5, 1.5, len(y))
+    # XGBClassifier(objective=...) is xgb.train(obj=...)
+    model = xgb.XGBClassifier(objective=xgboost_sklearn_objective(objective), n_estimators=10, max_depth=3,
+                              learning_rate=0.1, tree_method="hist", n_jobs=1, random_state=0, base_score=0.0)
+    model.fit(X, y, base_margin=margin, sample_weight=w)
+    ours = model.get_booster().predict(xgb.DMatrix(X, base_margin=margin), output_margin=True)
+    booster = xgb.train({**XGBOOST, "max_depth": 3, "num_class": 3, "base_score": 0.0, "disable_default_eval_metric": 1},
+                        xgb.DMatrix(X, y, weight=w, base_margin=margin), 10, obj=xgboost_objective(objective))
+    np.testing.assert_allclose(ours, booster.predict(xgb.DMatrix(X, base_margin=margin), output_margin=True),
+                               atol=1e-5)
+    # LGBMClassifier(objective=...) is lgb.train(params["objective"]=...)
+    model = lgb.LGBMClassifier(objective=lightgbm_sklearn_objective(objective), n_estimators=10, num_leaves=15,
+                               random_state=0, deterministic=True, force_row_wise=True, n_jobs=1, verbose=-1)
+    model.fit(X, y, init_score=margin, sample_weight=w)
+    booster = lgb.train({**LIGHTGBM, "objective": lightgbm_objective(objective), "num_class": 3,
+                         "seed": model.get_params()["random_state"]},
+                        lgb.Dataset(X, y, weight=w, init_score=margin), 10)
+    np.testing.assert_allclose(model.predict(X, raw_score=True), booster.predict(X, raw_score=True), atol=1e-9)

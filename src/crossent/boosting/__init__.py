@@ -17,7 +17,23 @@ imported here: the callables take their data objects as arguments.
 :class:`crossent.models.GradientBoostingClassifier` does all of this behind scikit-learn's API.
 """
 
-from crossent.boosting._boosters import lightgbm_metric, lightgbm_objective, xgboost_metric, xgboost_objective
+from crossent.boosting._boosters import (
+    lightgbm_metric,
+    lightgbm_objective,
+    lightgbm_sklearn_objective,
+    xgboost_metric,
+    xgboost_objective,
+    xgboost_sklearn_objective,
+)
 from crossent.boosting._objective import HESSIANS, Objective
 
-__all__ = ["HESSIANS", "Objective", "lightgbm_metric", "lightgbm_objective", "xgboost_metric", "xgboost_objective"]
+__all__ = [
+    "HESSIANS",
+    "Objective",
+    "lightgbm_metric",
+    "lightgbm_objective",
+    "lightgbm_sklearn_objective",
+    "xgboost_metric",
+    "xgboost_objective",
+    "xgboost_sklearn_objective",
+]

@@ -77,3 +77,29 @@ def xgboost_metric(objective: Objective, *, name: str | None = None) -> Callable
         return label, objective.loss_value(margins, _labels(dmatrix, None, margins.shape), dmatrix.get_weight())
 
     return xgboost
+
+
+def xgboost_sklearn_objective(objective: Objective) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """``objective`` as the ``objective=`` of XGBoost's scikit-learn classes (``XGBClassifier``):
+    ``(y_true, y_pred, *, sample_weight=None) -> (grad, hess)``, y_pred the raw margins. Pass the
+    initial score to ``fit(..., base_margin=...)``."""
+
+    def xgboost(y_true: np.ndarray, y_pred: np.ndarray, *, sample_weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        margins = np.asarray(y_pred, dtype=np.float64)
+        labels = np.asarray(y_true)
+        if margins.ndim == 2 and labels.size == margins.size and labels.size != margins.shape[0]:
+            labels = labels.reshape(margins.shape)
+        return objective.grad_hess(margins, labels, sample_weight)
+
+    return xgboost
+
+
+def lightgbm_sklearn_objective(objective: Objective) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """``objective`` as the ``objective=`` of LightGBM's scikit-learn classes (``LGBMClassifier``):
+    ``(y_true, y_pred, weight) -> (grad, hess)``. Pass the initial score to ``fit(...,
+    init_score=...)`` and add it back to ``predict(..., raw_score=True)``."""
+
+    def lightgbm(y_true: np.ndarray, y_pred: np.ndarray, weight: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        return objective.grad_hess(np.asarray(y_pred, dtype=np.float64), np.asarray(y_true), weight)
+
+    return lightgbm
