@@ -404,8 +404,8 @@ def test_the_scikit_learn_faces_of_both_boosters(data) -> None:
                               learning_rate=0.1, tree_method="hist", n_jobs=1, random_state=0, base_score=0.0)
     model.fit(X, y, base_margin=margin, sample_weight=w)
     ours = model.get_booster().predict(xgb.DMatrix(X, base_margin=margin), output_margin=True)
-    booster = xgb.train({**XGBOOST, "max_depth": 3, "num_class": 3, "base_score": 0.0, "disable_default_eval_metric": 1},
-                        xgb.DMatrix(X, y, weight=w, base_margin=margin), 10, obj=xgboost_objective(objective))
+    params = {**XGBOOST, "max_depth": 3, "num_class": 3, "base_score": 0.0, "disable_default_eval_metric": 1}
+    booster = xgb.train(params, xgb.DMatrix(X, y, weight=w, base_margin=margin), 10, obj=xgboost_objective(objective))
     np.testing.assert_allclose(ours, booster.predict(xgb.DMatrix(X, base_margin=margin), output_margin=True),
                                atol=1e-5)
     # LGBMClassifier(objective=...) is lgb.train(params["objective"]=...)

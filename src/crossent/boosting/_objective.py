@@ -191,6 +191,7 @@ class Objective:
         (kernels/_numpy.py), held to value_grad_hess by tests/test_boosting.py."""
         from crossent.kernels._numpy import binary_focal_poly1_grad_hess
 
+        assert self._margin is not None
         gamma, epsilon, scale, shift = self._margin
         y = target.astype(np.int64)
         sign = 2.0 * y - 1.0
