@@ -66,6 +66,11 @@ def test_inf_is_printed_and_json_says_inf(capsys: pytest.CaptureFixture[str]) ->
     (["loss", "categorical", "--target", "0"], "--probs --logits is required"),
     (["loss", "hinge", "--logits", "1", "--target", "0"], "invalid choice"),
     (["loss", "categorical", "--logits", "1", "2", "--target", "0", "--base", "1"], "base"),
+    (["loss", "categorical", "--logits", "1", "2", "--target", "99999999999999999999"],
+     "--target 99999999999999999999 is out of range"),  # past int64: no OverflowError traceback
+    (["loss", "categorical", "--logits", "1", "2", "--classes", "0", "--target", "0"],
+     "argument --classes: must be an integer of at least 1, got '0'"),
+    (["loss", "binary", "--logits", "nan", "--target", "1"], "--logits value 1 is nan"),
 ])
 def test_bad_values_give_one_line_and_nonzero_exit(args: list[str], fragment: str) -> None:
     done = run(*args)
@@ -75,6 +80,56 @@ def test_bad_values_give_one_line_and_nonzero_exit(args: list[str], fragment: st
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("crossent: error:") and fragment in lines[0]
     assert "Traceback" not in done.stderr
+
+
+SOFTPLUS_HALF = math.log1p(math.exp(-0.5))  # -log sigmoid(0.5)
+
+
+@pytest.mark.parametrize(("args", "exact"), [
+    (["binary", "--logits", "inf", "0.5", "--target", "1", "1"], SOFTPLUS_HALF / 2),  # -log sigmoid(inf) = 0
+    (["binary", "--logits", "-inf", "0.5", "--target", "0", "1"], SOFTPLUS_HALF / 2),  # -log(1 - sigmoid(-inf))
+    (["binary", "--logits", "inf", "0.5", "--target", "0", "1"], math.inf),  # -log(1 - sigmoid(inf)) = inf
+    (["categorical", "--logits", "inf", "0.5", "--target", "0"], 0.0),  # softmax(inf, 0.5) = (1, 0)
+    (["categorical", "--logits", "inf", "0.5", "--target", "1"], math.inf),
+    (["categorical", "--logits", "inf", "inf", "--target", "0"], None),  # inf - inf: no value exists
+])
+def test_an_infinite_logit_gives_the_exact_loss_or_one_line(args: list[str], exact: float | None) -> None:
+    done = run("loss", *args, "--json")
+    assert "Warning" not in done.stderr and "Traceback" not in done.stderr
+    if exact is not None:  # the loss's own limit, exact
+        assert done.returncode == 0, done.stderr
+        value = json.loads(done.stdout)["value"]
+        assert (value == "inf") if math.isinf(exact) else (value == pytest.approx(exact, rel=1e-12, abs=1e-300))
+        return
+    # no value (two +inf logits: the limit depends on how each grows): one line naming the infinite logits
+    assert done.returncode != 0 and done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crossent: error:") and "inf" in lines[0], done.stderr
+
+
+def test_a_nan_loss_is_one_line_naming_the_infinite_logit(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    import crossent
+
+    # whatever the loss gives at an infinite logit, the command line prints no nan
+    monkeypatch.setattr(crossent, "value_and_grad", lambda f, z, t, **options: (np.float64(np.nan), z))
+    assert main(["loss", "binary", "--logits", "0.5", "-inf", "--target", "1", "1"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ("crossent: error: binary_cross_entropy's value is nan at the infinite logit(s) of "
+                            "--logits, value 2 (-inf); pass a large finite logit instead (e.g. 1e4 or -1e4)\n")
+
+
+def test_negative_numbers_are_values_not_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from crossent.cli import _parser
+
+    args = _parser().parse_args(["loss", "binary", "--logits", "-inf", "-Infinity", "-1e5", "-.5E1", "-2",
+                                 "--target", "0", "0", "0", "0", "-1e-3"])
+    assert args.logits == [-math.inf, -math.inf, -1e5, -5.0, -2.0] and args.target == ["0", "0", "0", "0", "-1e-3"]
+    assert main(["loss", "categorical", "--logits", "-inf", "0.5", "--target", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["value"] == 0.0  # softmax(-inf, 0.5) = (0, 1)
 
 
 def test_help_and_version() -> None:

@@ -137,3 +137,18 @@ def test_compare_model_without_its_extra_is_one_line(tmp_path: Path) -> None:
                           text=True, timeout=120, env=env)
     assert done.returncode == 2
     assert done.stderr.strip() == "crossent: error: model 'lightgbm' needs lightgbm: pip install 'crossent[boosting]'"
+
+
+def test_compare_reads_a_field_longer_than_the_csv_modules_limit(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text(f"a,y\n{'x' * 200_000},0\n2,1\n")  # past csv's 131,072 characters a field
+    done = run("compare", "d.csv", "--target", "y", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("crossent: error: column 'a' of d.csv holds 'xxx")  # read, then refused as text
+    assert "(200,000 characters) in data row 1, not a number" in done.stderr and len(done.stderr) < 300
+
+
+def test_compare_names_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_bytes("a,y\n1,0\n2,1\n".encode("utf-16"))  # saved as UTF-16: a BOM of 0xff 0xfe
+    done = run("compare", "d.csv", "--target", "y", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "crossent: error: d.csv is not UTF-8 text (byte 0xff at position 0); save it as UTF-8 CSV\n"

@@ -93,6 +93,66 @@ def test_eval_json_writes_null_for_an_undefined_score(tmp_path: Path) -> None:
     assert text.returncode == 0 and "nan" in text.stdout
 
 
+def softplus(x: float) -> float:
+    """log(1 + e^x) in float64 without overflow: max(x, 0) + log1p(e^-|x|)."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def test_eval_log_loss_from_two_class_logits_is_exact_where_probabilities_round(tmp_path: Path) -> None:
+    rows = [(1, 1e4), (0, 1e4), (1, -1e4), (0, -3.0), (1, 2.5)]  # sigmoid(±1e4) rounds to exactly 1 or 0
+    path = tmp_path / "z.csv"
+    path.write_text("y,z_0,z_1\n" + "".join(f"{y},0,{z}\n" for y, z in rows))
+    # -log sigmoid(z) = softplus(-z) for y = 1, -log(1 - sigmoid(z)) = softplus(z) for y = 0
+    expected = sum(softplus(-z if y else z) for y, z in rows) / len(rows)
+    one = scores(str(path), "--target", "y", "--logits", "z_1")["scores"]
+    both = scores(str(path), "--target", "y", "--logits", "z_0", "z_1")["scores"]
+    assert one["log_loss"] == pytest.approx(expected, rel=1e-12) and math.isfinite(expected)
+    assert both["log_loss"] == pytest.approx(expected, rel=1e-12)
+    probabilities = [math.exp(-softplus(-z)) for _, z in rows]  # sigmoid; the other scores are the probabilities'
+    assert one["brier"] == pytest.approx(np.mean([(p - y) ** 2 for (y, _), p in zip(rows, probabilities,
+                                                                                    strict=True)]), rel=1e-12)
+
+
+def test_eval_log_loss_from_three_class_logits_is_exact_where_probabilities_round(tmp_path: Path) -> None:
+    rows = [(1, (1e4, 0.0, -1e4)), (0, (-1e4, 1e4, 0.0)), (2, (0.5, 1.0, -1.0)), (2, (3e3, -2e3, 1e3))]
+    path = tmp_path / "z.csv"
+    path.write_text("y,a,b,c\n" + "".join(f"{y},{','.join(map(str, z))}\n" for y, z in rows))
+
+    def nll(y: int, z: tuple[float, ...]) -> float:  # -log softmax(z)_y = logsumexp(z) - z_y, shifted by max z
+        m = max(z)
+        return m + math.log(sum(math.exp(v - m) for v in z)) - z[y]
+
+    expected = sum(nll(y, z) for y, z in rows) / len(rows)
+    result = scores(str(path), "--target", "y", "--logits", "a", "b", "c")["scores"]
+    assert result["log_loss"] == pytest.approx(expected, rel=1e-12) and math.isfinite(expected)
+
+
+def test_eval_reads_a_field_longer_than_the_csv_modules_limit(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    from crossent.cli import main
+
+    path = tmp_path / "p.csv"
+    path.write_text(f"y,p,note\n0,0.2,{'x' * 200_000}\n1,0.7,short\n")  # csv reads 131,072 characters a field
+    limit = csv.field_size_limit()
+    assert main(["eval", str(path), "--target", "y", "--probs", "p", "--json"]) == 0
+    assert strict_json(capsys.readouterr().out)["scores"]["log_loss"] == pytest.approx(
+        -(math.log(0.8) + math.log(0.7)) / 2, rel=1e-12)
+    assert csv.field_size_limit() == limit  # raised for the read only
+    done = run("eval", str(path), "--target", "y", "--probs", "note")
+    one_line_error(done, "column 'note' of p.csv must hold finite numbers; it holds 'xxx")
+    assert "(200,000 characters) in data row 1" in done.stderr and len(done.stderr) < 300  # the cell, cut short
+
+
+@pytest.mark.parametrize(("data", "where"), [(b"y,p\n0,0.2\n1,\xff0.8\n", "byte 0xff at position 12"),
+                                             (b"\xef\xbb\xbfy,p\n0,\xe9\n", "byte 0xe9 at position 9")])  # a BOM
+def test_eval_names_a_file_that_is_not_utf8(tmp_path: Path, data: bytes, where: str) -> None:
+    (tmp_path / "p.csv").write_bytes(data)
+    one_line_error(run("eval", "p.csv", "--target", "y", "--probs", "p", cwd=tmp_path),
+                   f"p.csv is not UTF-8 text ({where}); save it as UTF-8 CSV")
+
+
 @pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
 def test_plot_writes_the_format_the_suffix_names(tmp_path: Path, suffix: str, magic: bytes) -> None:
     out = tmp_path / f"curve{suffix}"

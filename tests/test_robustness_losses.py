@@ -143,3 +143,33 @@ def test_zero_dimensional_binary_inputs_are_one_element(backend: str, loss: str)
     _, _, hess = crossent.value_grad_hess(loss, z, y)
     assert tuple(hess.shape) == ()
     assert float(function(0.3, 1.0)) == pytest.approx(float(value), rel=1e-12)  # Python numbers too
+
+
+@pytest.mark.parametrize(("row", "label", "expected"), [
+    ([np.inf, 0.5], 0, 0.0), ([np.inf, 0.5], 1, np.inf), ([0.5, np.inf, -np.inf], 1, 0.0),
+])
+def test_a_plus_inf_logit_is_its_limit_on_both_paths(row: list, label: int, expected: float) -> None:
+    z = np.array([row, [0.0] * len(row)])
+    y = np.array([label, 0])
+    (value_k, grad_k), (value_g, grad_g) = _kernel_and_generic("cross_entropy", z, y)
+    assert value_g[0] == pytest.approx(expected) and value_k[0] == pytest.approx(expected)
+    np.testing.assert_allclose(grad_k, grad_g, rtol=1e-12, atol=0)
+    assert np.all(np.isfinite(grad_g))
+    if np.isfinite(expected):  # and the focal loss there: (1 - p)^γ log p of the limit
+        (value_k, _), (value_g, _) = _kernel_and_generic("focal_loss", z, y, gamma=2.0)
+        assert np.isfinite(value_g[0]) and value_k[0] == pytest.approx(value_g[0], abs=1e-12)
+
+
+def test_a_plus_inf_logit_has_a_finite_autograd_gradient() -> None:
+    torch = pytest.importorskip("torch")
+    z = torch.tensor([[np.inf, 0.5], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    loss = crossent.cross_entropy(z, torch.tensor([0, 1]))
+    loss.backward()
+    assert torch.isfinite(loss) and torch.all(torch.isfinite(z.grad))
+
+
+def test_two_plus_inf_logits_have_no_limit_on_either_path() -> None:
+    z = np.array([[np.inf, np.inf, 0.0], [0.0, 0.0, 0.0]])
+    (value_k, _), (value_g, _) = _kernel_and_generic("cross_entropy", z, np.array([0, 0]))
+    assert np.isnan(value_g[0]) and np.isnan(value_k[0])  # it depends on how each logit grows
+    assert np.isfinite(value_g[1]) and value_k[1] == pytest.approx(value_g[1])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -32,10 +33,21 @@ KINDS = {
 SOFTMAX_KINDS = ("categorical", "focal", "poly1")
 # Two probability columns rounded to two decimals each miss a sum of 1 by up to 0.01 together.
 BINARY_SUM_TOLERANCE = 0.0101
+# An argument that starts with "-" and reads as a number is a value, not an option: argparse's own
+# test takes "-1" and "-.5" but not "-inf", "-Infinity" (nor "-1e5" before Python 3.13). No option
+# of crossent's looks like a number, which is what makes this safe.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+INT64 = 2**63  # integer labels are int64: from -INT64 to INT64 - 1
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (no usage dump) and exit status 2."""
+    """argparse, but a usage error is one line (no usage dump) and exit status 2, and any
+    negative number is a value (``--logits -inf 0.5``, ``--min-gain -1e-3``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse's (private) test, .match()ed in _parse_optional since Python 2.7; tests/test_cli.py pins it
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"crossent: error: {message}\n")
@@ -150,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     given.add_argument("--logits", nargs="+", type=float, metavar="Z", help="raw scores (logits)")
     loss.add_argument("--target", nargs="+", required=True, metavar="T",
                       help="integer labels, or dense targets of the prediction's size")
-    loss.add_argument("--classes", type=int, metavar="C",
+    loss.add_argument("--classes", type=_at_least(1), metavar="C",
                       help="number of classes per row (softmax kinds; default: all values, one row)")
     loss.add_argument("--base", type=float, help="log base: 2 for bits, 10 (default: e, nats)")
     loss.add_argument("--reduction", choices=["mean", "sum", "none"], default="mean")
@@ -221,9 +233,15 @@ def _version() -> str:
 
 def _targets(values: Sequence[str]) -> list[int] | list[float]:
     try:
-        return [int(v) for v in values]
+        labels = [int(v) for v in values]
     except ValueError:
         pass
+    else:
+        for label in labels:
+            if not -INT64 <= label < INT64:  # NumPy would overflow making the int64 labels
+                raise ValueError(f"--target {label} is out of range: a label is a class index (0 to C - 1), "
+                                 f"a dense target a value in [0, 1]")
+        return labels
     try:
         return [float(v) for v in values]
     except ValueError:
@@ -237,6 +255,8 @@ def _loss(args: argparse.Namespace) -> int:
 
     from_logits = args.logits is not None
     prediction = np.asarray(args.logits if from_logits else args.probs, dtype=np.float64)
+    if from_logits and np.isnan(prediction).any():
+        raise ValueError(f"--logits value {int(np.argmax(np.isnan(prediction))) + 1} is nan, not a number")
     target: Any = _targets(args.target)
     options: dict[str, Any] = {"from_logits": from_logits, "reduction": args.reduction}
     if args.base is not None:
@@ -247,8 +267,8 @@ def _loss(args: argparse.Namespace) -> int:
         options["label_smoothing"] = args.label_smoothing
 
     if args.kind in SOFTMAX_KINDS:
-        classes = args.classes or prediction.size
-        if classes < 1 or prediction.size % classes:
+        classes = args.classes if args.classes is not None else prediction.size
+        if prediction.size % classes:
             raise ValueError(f"--classes {classes} does not divide the {prediction.size} values given")
         prediction = prediction.reshape(-1, classes)
         rows = prediction.shape[0]
@@ -280,8 +300,10 @@ def _loss(args: argparse.Namespace) -> int:
         options[name] = np.asarray(value) if isinstance(value, list) else value
 
     function = getattr(crossent, KINDS[args.kind])
-    value, grad = crossent.value_and_grad(function, prediction, target, **options)
+    with np.errstate(all="ignore"):  # an infinite logit: the value below says what came of it, no warning
+        value, grad = crossent.value_and_grad(function, prediction, target, **options)
     value = np.asarray(value)
+    _refuse_nan(function.__name__, prediction, value, np.asarray(grad) if args.grad else None)
     if args.json:
         report: dict[str, Any] = {
             "kind": args.kind, "loss": function.__name__, "value": _json_number(value),
@@ -295,6 +317,23 @@ def _loss(args: argparse.Namespace) -> int:
         if args.grad:
             print("grad: " + _format(np.asarray(grad).reshape(-1), args.precision))
     return 0
+
+
+def _refuse_nan(name: str, prediction: Any, value: Any, grad: Any) -> None:
+    """A loss is printed only where it is a number: where the loss (or the gradient asked for)
+    came out nan, at an infinite logit, say so in one line rather than print nan."""
+    import numpy as np
+
+    what = "value" if np.isnan(value).any() else "gradient" if grad is not None and np.isnan(grad).any() else ""
+    if not what:
+        return
+    flat = prediction.reshape(-1)
+    infinite = np.flatnonzero(np.isinf(flat))
+    if infinite.size:
+        where = ", ".join(f"value {i + 1} ({flat[i]:g})" for i in infinite)
+        raise ValueError(f"{name}'s {what} is nan at the infinite logit(s) of --logits, {where}; pass a large "
+                         f"finite logit instead (e.g. 1e4 or -1e4)")
+    raise ValueError(f"{name}'s {what} is nan for these values")
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -464,6 +503,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             _check_binary_pair(probabilities, args.probs)
         probabilities = probabilities[:, 1]  # scored like one column: P(class 1)
     scores = score_predictions(y, probabilities)
+    if args.logits is not None:
+        scores["log_loss"] = _log_loss_of_logits(y, values)
     if args.json:
         print(json.dumps({"n_samples": len(y), "classes": class_names, "scores": _json_scores(scores)},
                          allow_nan=False))
@@ -473,6 +514,18 @@ def _evaluate(args: argparse.Namespace) -> int:
         for key, value in scores.items():
             print(f"{key.ljust(width)}  {value:.4f}")
     return 0
+
+
+def _log_loss_of_logits(y: Any, logits: Any) -> float:
+    """The log loss from the logits, through log-sigmoid / log-softmax: -log p is inf wherever a
+    probability rounds to 0 (1 - sigmoid(z) from z ≈ 37 in float64 on), the logits' value is exact."""
+    import numpy as np
+
+    import crossent
+
+    if logits.ndim == 1:  # the logit of class 1
+        return float(crossent.binary_cross_entropy(logits, np.asarray(y, dtype=np.float64), from_logits=True))
+    return float(crossent.cross_entropy(logits, y, from_logits=True))
 
 
 def _check_binary_pair(probabilities: Any, columns: Sequence[str]) -> None:

@@ -113,12 +113,23 @@ def softmax_rows(
 
         # pass 1: the maximum of u (0 if it is ±inf, as activations._shift)
         m = -math.inf
+        infinite = 0
         for c in range(num_classes):
             u = float(z[i, c])
             if softcap > 0.0:
                 u = softcap * math.tanh(u / softcap)
             u += bias[c]
             m = max(m, u)
+            infinite += 1 if u == math.inf else 0
+        # a +inf logit is a limit: its class has p = 1, every other p = 0, so the row is computed
+        # at that limit (u = 0 for the inf logit, -inf for the others); two have no limit: NaN
+        hot = m == math.inf
+        if infinite > 1:
+            loss[i] = math.nan
+            if want_grad:
+                for c in range(num_classes):
+                    grad[i, c] = math.nan
+            continue
         if not math.isfinite(m):
             m = 0.0
         # pass 2: log Σ exp(u - m); log p = (u - m) - log_total, LSE = m + log_total. The gradient
@@ -126,6 +137,8 @@ def softmax_rows(
         total = 0.0
         for c in range(num_classes):
             u = float(z[i, c])
+            if hot:
+                u = 0.0 if u == math.inf else -math.inf
             if softcap > 0.0:
                 u = softcap * math.tanh(u / softcap)
             e = math.exp(u + bias[c] - m)
@@ -145,6 +158,8 @@ def softmax_rows(
 
         # the label's own term, and Σh where it has a closed form
         u = float(z[i, y])
+        if hot:
+            u = 0.0 if u == math.inf else -math.inf
         if softcap > 0.0:
             u = softcap * math.tanh(u / softcap)
         log_p_y = (u + bias[y] - m) - log_total
@@ -158,6 +173,8 @@ def softmax_rows(
             sum_h = 0.0
             for c in range(num_classes):
                 u = float(z[i, c])
+                if hot:
+                    u = 0.0 if u == math.inf else -math.inf
                 if softcap > 0.0:
                     u = softcap * math.tanh(u / softcap)
                 log_p = (u + bias[c] - m) - log_total
@@ -177,6 +194,8 @@ def softmax_rows(
             for c in range(num_classes):
                 t = 0.0
                 u = float(z[i, c])
+                if hot:
+                    u = 0.0 if u == math.inf else -math.inf
                 if softcap > 0.0:
                     t = math.tanh(u / softcap)
                     u = softcap * t

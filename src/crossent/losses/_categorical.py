@@ -268,9 +268,18 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
         z = z + tau * log_priors
     # a row whose logits are all -inf has log p = -inf (an infinite loss where it counts): it goes
     # through the softmax as zeros (whose -inf - (-inf) would be NaN, in autograd too) and comes out -inf
-    dead = xp.max(z, axis=-1, keepdims=True) == -float("inf")
+    top = xp.max(z, axis=-1, keepdims=True)
+    dead = top == -float("inf")
     z = xp.where(dead, xp.zeros_like(z), z)
+    # a +inf logit is a limit: its class has p = 1, every other p = 0; the row is computed there
+    # (0 for the inf logit, -inf for the others), not as inf - inf. Two +inf logits have no limit
+    # (it depends on how each grows): NaN
+    hot = top == float("inf")
+    infinite = z == float("inf")
+    ambiguous = hot & (xp.sum(xp.astype(infinite, z.dtype), axis=-1, keepdims=True) > 1)
+    z = xp.where(hot, xp.where(infinite, xp.zeros_like(z), xp.full_like(z, -float("inf"))), z)
     log_p, lse = _log_softmax(z, -1, xp)
+    log_p = xp.where(ambiguous, xp.full_like(log_p, float("nan")), log_p)
     log_p = xp.where(dead, xp.full_like(log_p, -float("inf")), log_p)
     lse = xp.where(dead, xp.full_like(lse, -float("inf")), lse)
     focal = gamma != 0 or epsilon != 0  # plain cross-entropy needs neither p nor 1 - p here

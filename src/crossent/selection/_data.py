@@ -21,11 +21,13 @@ What a cell of a table means:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -37,6 +39,8 @@ EMBEDDED = ("hypothyroid", "breast-cancer")
 SEPARATORS = (",", ";", "\t")  # what ``sep=None`` chooses among
 IDENTIFIER_ROWS = 20  # a text column of more rows than this ...
 IDENTIFIER_DISTINCT = 0.9  # ... with more than this share of distinct values is an identifier
+FIELD_SIZE_MAX = 2**31 - 1  # csv.field_size_limit takes a C long, 32 bits on Windows
+SHOWN_CHARACTERS = 60  # a cell quoted in an error message is cut to this many characters
 
 
 @dataclass(frozen=True)
@@ -226,7 +230,7 @@ def _feature(path: Path, name: str, values: list[Any], missing: np.ndarray, rows
     numbers, bad = _numbers(values, missing, decimal)
     if numbers is not None:
         return [numbers], [name], ""
-    where = f"column {name!r} of {path.name} holds {values[bad]!r} in data row {rows[bad]}"
+    where = f"column {name!r} of {path.name} holds {_shown(values[bad])} in data row {rows[bad]}"
     _refuse_near_numbers(where, values, missing, bad, decimal)
     text = [str(v).strip() for v, m in zip(values, missing, strict=True) if not m]
     levels = sorted(set(text), key=_natural)
@@ -345,11 +349,21 @@ def _read(path: Path, sep: str | None) -> dict[str, list[Any]]:
 
 
 def _read_csv(path: Path, sep: str | None) -> dict[str, list[Any]]:
+    data = path.read_bytes()
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = data[bom:].decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path.name} is not UTF-8 text (byte {error.start}); save it as UTF-8 CSV") from None
-    rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=sep or _sniff(text)) if row]
+        at = bom + error.start  # the offset in the file, BOM included
+        raise ValueError(f"{path.name} is not UTF-8 text (byte 0x{data[at]:02x} at position {at}); save it as "
+                         f"UTF-8 CSV") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as Path.read_text reads
+    with _field_size_limit(len(text)):
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep or _sniff(text))
+        try:
+            rows = [row for row in reader if row]
+        except csv.Error as error:  # what the csv module still refuses, as one line naming the file
+            raise ValueError(f"{path.name}, line {reader.line_num}: {error}") from None
     if not rows:
         raise ValueError(f"{path.name} is empty")
     header = [h.strip() for h in rows[0]]
@@ -360,6 +374,19 @@ def _read_csv(path: Path, sep: str | None) -> dict[str, list[Any]]:
         if len(row) != len(header):
             raise ValueError(f"data row {number} of {path.name} has {len(row)} fields, the header has {len(header)}")
     return {h: [row[j] for row in rows[1:]] for j, h in enumerate(header)}
+
+
+@contextmanager
+def _field_size_limit(size: int) -> Iterator[None]:
+    """The csv module's field size limit (131,072 characters by default) raised to ``size`` while
+    a text of that many characters is read: no field of it is longer. The process-wide limit is
+    restored after."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(min(max(size, old), FIELD_SIZE_MAX))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
 
 
 def _sniff(text: str, lines: int = 20) -> str:
@@ -441,9 +468,18 @@ def read_predictions(path: str | Path, target: str, columns: list[str], *, pos_l
 def _prediction(path: Path, name: str, values: list[Any]) -> np.ndarray:
     numbers, bad = _numbers(values, np.zeros(len(values), dtype=bool), ".")
     if numbers is None:
-        raise ValueError(f"column {name!r} of {path.name} must hold finite numbers; it holds {values[bad]!r} "
-                         f"in data row {bad + 1}")
+        raise ValueError(f"column {name!r} of {path.name} must hold finite numbers; it holds "
+                         f"{_shown(values[bad])} in data row {bad + 1}")
     return numbers
+
+
+def _shown(value: Any) -> str:
+    """A cell as an error message quotes it: its repr, cut short if long (a field may hold
+    megabytes)."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    return f"{text[:SHOWN_CHARACTERS]}... ({len(str(value)):,} characters)"
 
 
 def _is_code(label: str, n_classes: int) -> bool:
