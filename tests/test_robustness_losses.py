@@ -173,3 +173,73 @@ def test_two_plus_inf_logits_have_no_limit_on_either_path() -> None:
     (value_k, _), (value_g, _) = _kernel_and_generic("cross_entropy", z, np.array([0, 0]))
     assert np.isnan(value_g[0]) and np.isnan(value_k[0])  # it depends on how each logit grows
     assert np.isfinite(value_g[1]) and value_k[1] == pytest.approx(value_g[1])
+
+
+@pytest.mark.parametrize(("loss", "options"), [("cross_entropy", {"label_smoothing": 0.1}),
+                                               ("focal_loss", {"gamma": 2.0}),
+                                               ("binary_cross_entropy", {})])
+def test_create_graph_through_the_fused_kernel_gives_a_differentiable_gradient(loss: str, options: dict) -> None:
+    # above the kernels' size threshold, a Hessian-vector product as torch.func would take it
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("numba")
+    from crossent.kernels._autograd import generic_only
+
+    gen = torch.Generator().manual_seed(0)
+    if loss == "binary_cross_entropy":
+        z0 = torch.randn(70_000, generator=gen, dtype=torch.float64) * 3
+        y = (torch.rand(70_000, generator=gen) < 0.5).double()
+    else:
+        z0 = torch.randn(35_000, 2, generator=gen, dtype=torch.float64) * 3
+        y = torch.randint(0, 2, (35_000,), generator=gen)
+    v = torch.randn(z0.shape, generator=gen, dtype=torch.float64)
+
+    def hvp() -> tuple[torch.Tensor, torch.Tensor]:
+        z = z0.clone().requires_grad_()
+        value = getattr(crossent, loss)(z, y, reduction="sum", **options)
+        (g,) = torch.autograd.grad(value, z, create_graph=True)
+        assert g.requires_grad  # (the kernel's gradient had no graph: a later grad failed)
+        (hv,) = torch.autograd.grad((g * v).sum(), z)
+        return g.detach(), hv
+
+    g_kernel, hv_kernel = hvp()
+    with generic_only():
+        g_generic, hv_generic = hvp()
+    np.testing.assert_allclose(g_kernel.numpy(), g_generic.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hv_kernel.numpy(), hv_generic.numpy(), rtol=1e-10, atol=1e-12)
+    # and a plain backward still hands over the kernel's own gradient
+    z = z0.clone().requires_grad_()
+    getattr(crossent, loss)(z, y, reduction="sum", **options).backward()
+    np.testing.assert_allclose(z.grad.numpy(), g_generic.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_logit_adjusted_cross_entropy_of_float32_kernel_is_never_negative_at_huge_logits() -> None:
+    pytest.importorskip("numba")
+    z = np.zeros((40_000, 3), np.float32)
+    z[:, 0] = 1e30
+    priors = np.array([0.2, 0.3, 0.5])
+    big = crossent.logit_adjusted_cross_entropy(z, np.zeros(40_000, np.int64), priors, reduction="none")
+    small = crossent.logit_adjusted_cross_entropy(z[:5], np.zeros(5, np.int64), priors, reduction="none")
+    assert np.all(big >= 0) and np.all(big[:5] == small)  # (the kernel gave -2.639 / -1.609 here)
+    one_class = crossent.cross_entropy(np.random.default_rng(0).normal(size=(70_000, 1)).astype(np.float32),
+                                       np.zeros(70_000, np.int64), label_smoothing=0.1, reduction="sum")
+    assert float(one_class) == 0.0
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
+@pytest.mark.parametrize("eps", [1e-50, 1e-7])
+def test_eps_is_applied_as_given_on_both_paths(loss: str, eps: float) -> None:
+    pytest.importorskip("numba")
+    n = 66_000
+    if loss == "cross_entropy":
+        p = np.zeros((n, 2), np.float32)
+        p[:, 1] = 1
+        p[::2] = [1, 0]
+        y = np.zeros(n, np.int64)
+    else:
+        p = np.where(np.arange(n) % 2 == 0, 1.0, 0.0).astype(np.float32)
+        y = np.ones(n, np.float32)
+    function = getattr(crossent, loss)
+    big = float(function(p, y, from_logits=False, eps=eps))
+    small = float(function(p[:10], y[:10], from_logits=False, eps=eps))
+    expected = (-np.log(eps) - np.log1p(-eps)) / 2  # half the rows at p = 0, half at p = 1, clipped
+    assert big == pytest.approx(expected, rel=1e-6) and small == pytest.approx(expected, rel=1e-6)

@@ -44,7 +44,8 @@ def numba_kernels(x: Any) -> Any:
     """``crossent.kernels._cpu`` where it may take a call on ``x`` (a NumPy array, or a float32 or
     float64 PyTorch CPU tensor, of at least ``_cpu.MIN_ELEMENTS``; numba installed; the kernels
     on), else None. Numba is imported on the first such call, never by ``import crossent``."""
-    if type(x) is not np.ndarray and not _autograd.is_tensor_on(x, "cpu", ("float32", "float64")):
+    if not _autograd.kernels_allowed() or (
+            type(x) is not np.ndarray and not _autograd.is_tensor_on(x, "cpu", ("float32", "float64"))):
         return None
     if TRITON_ON_CPU and triton_kernels(x) is not None:
         return None
@@ -60,7 +61,7 @@ def triton_kernels(x: Any) -> Any:
     under ``TRITON_ON_CPU``) with triton installed and the kernels on (``CROSSENT_KERNELS``),
     else None."""
     device = "cpu" if TRITON_ON_CPU else "cuda"
-    if not _autograd.is_tensor_on(x, device, ("float32", "float16", "bfloat16")):
+    if not _autograd.kernels_allowed() or not _autograd.is_tensor_on(x, device, ("float32", "float16", "bfloat16")):
         return None
     if os.environ.get("CROSSENT_KERNELS", "1") == "0":
         return None

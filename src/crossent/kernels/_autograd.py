@@ -16,15 +16,47 @@ path (see :func:`takes`). The gradient is handed to the first backward, so a sec
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
-__all__ = ["is_tensor_on", "run", "takes", "to_numpy"]
+__all__ = ["generic_only", "is_tensor_on", "replaying", "run", "takes", "to_numpy"]
 
 Compute = Callable[[Any, bool], tuple[Any, Any]]
+
+# Higher-order autograd. The kernel's gradient is a number, not a graph: where a backward itself
+# builds a graph (create_graph=True: Hessian-vector products, gradient penalties), _Fused replays
+# the call on the generic path, differentiably. The loss (losses/_define.py) says how to replay it.
+_REPLAY: contextvars.ContextVar[Callable[[Any], Any] | None] = contextvars.ContextVar("replay", default=None)
+_GENERIC_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("generic_only", default=False)
+
+
+@contextlib.contextmanager
+def replaying(replay: Callable[[Any], Any]) -> Iterator[None]:
+    """Within: a kernel under autograd can recompute its value as ``replay(x)`` on the generic path."""
+    token = _REPLAY.set(replay)
+    try:
+        yield
+    finally:
+        _REPLAY.reset(token)
+
+
+@contextlib.contextmanager
+def generic_only() -> Iterator[None]:
+    """Within: no kernel takes a call (kernels.numba_kernels and triton_kernels give None)."""
+    token = _GENERIC_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _GENERIC_ONLY.reset(token)
+
+
+def kernels_allowed() -> bool:
+    return not _GENERIC_ONLY.get()
 
 
 def is_tensor_on(x: Any, device: str, dtypes: tuple[str, ...]) -> bool:
@@ -61,7 +93,7 @@ def run(x: Any, compute: Compute, *, grad: bool, per_row: bool) -> tuple[Any, An
     if grad:
         return compute(x.detach(), True)
     if x.requires_grad and torch.is_grad_enabled():
-        return _Fused.apply(x, compute, per_row), None
+        return _Fused.apply(x, compute, per_row, _REPLAY.get()), None
     return compute(x.detach(), False)[0], None
 
 
@@ -70,16 +102,25 @@ def _function() -> Any:
 
     class Fused(torch.autograd.Function):
         @staticmethod
-        def forward(ctx: Any, x: Any, compute: Compute, per_row: bool) -> Any:
+        def forward(ctx: Any, x: Any, compute: Compute, per_row: bool, replay: Any) -> Any:
             value, g = compute(x.detach(), True)
             # kept on ctx rather than saved for backward, so that backward can hand it over: a
             # saved tensor has another owner, and autograd would copy it into x.grad
             ctx.gradient = g
             ctx.per_row = per_row
+            ctx.replay = replay
+            if replay is not None:
+                ctx.save_for_backward(x)
             return value
 
         @staticmethod
         def backward(ctx: Any, grad_output: Any) -> Any:
+            if torch.is_grad_enabled() and ctx.replay is not None:  # create_graph: a differentiable gradient
+                (x,) = ctx.saved_tensors
+                with generic_only():
+                    value = ctx.replay(x)
+                (g,) = torch.autograd.grad(value, x, grad_output, create_graph=True)
+                return g, None, None, None
             g, ctx.gradient = ctx.gradient, None
             if g is None:
                 raise RuntimeError("a second backward through a crossent fused kernel: its gradient "
@@ -88,8 +129,8 @@ def _function() -> Any:
             if ctx.per_row:
                 grad_output = grad_output.unsqueeze(-1)
             elif g.device.type == "cpu" and grad_output.numel() == 1 and grad_output.item() == 1.0:
-                return g, None, None  # loss.backward(): the kernel's gradient itself, untouched
-            return g.mul_(grad_output), None, None  # (a float32 grad_output: the product is rounded once)
+                return g, None, None, None  # loss.backward(): the kernel's gradient itself, untouched
+            return g.mul_(grad_output), None, None, None  # (a float32 grad_output: the product is rounded once)
 
     return Fused
 

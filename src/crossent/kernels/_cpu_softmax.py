@@ -122,7 +122,8 @@ def softmax_rows(
             m = max(m, u)
             infinite += 1 if u == math.inf else 0
         # a +inf logit is a limit: its class has p = 1, every other p = 0, so the row is computed
-        # at that limit (u = 0 for the inf logit, -inf for the others); two have no limit: NaN
+        # at that limit (u + b = 0 for the inf logit, as the generic path, -inf for the others);
+        # two have no limit: NaN
         hot = m == math.inf
         if infinite > 1:
             loss[i] = math.nan
@@ -138,7 +139,7 @@ def softmax_rows(
         for c in range(num_classes):
             u = float(z[i, c])
             if hot:
-                u = 0.0 if u == math.inf else -math.inf
+                u = -bias[c] if u == math.inf else -math.inf
             if softcap > 0.0:
                 u = softcap * math.tanh(u / softcap)
             e = math.exp(u + bias[c] - m)
@@ -159,7 +160,7 @@ def softmax_rows(
         # the label's own term, and Σh where it has a closed form
         u = float(z[i, y])
         if hot:
-            u = 0.0 if u == math.inf else -math.inf
+            u = -bias[y] if u == math.inf else -math.inf
         if softcap > 0.0:
             u = softcap * math.tanh(u / softcap)
         log_p_y = (u + bias[y] - m) - log_total
@@ -174,7 +175,7 @@ def softmax_rows(
             for c in range(num_classes):
                 u = float(z[i, c])
                 if hot:
-                    u = 0.0 if u == math.inf else -math.inf
+                    u = -bias[c] if u == math.inf else -math.inf
                 if softcap > 0.0:
                     u = softcap * math.tanh(u / softcap)
                 log_p = (u + bias[c] - m) - log_total
@@ -195,7 +196,7 @@ def softmax_rows(
                 t = 0.0
                 u = float(z[i, c])
                 if hot:
-                    u = 0.0 if u == math.inf else -math.inf
+                    u = -bias[c] if u == math.inf else -math.inf
                 if softcap > 0.0:
                     t = math.tanh(u / softcap)
                     u = softcap * t
@@ -389,7 +390,7 @@ def softmax_rows_float32(
         if not math.isfinite(m):  # an inf or NaN logit: the careful path of softmax_rows
             fallback[i] = True
             continue
-        u_y = float(row[y]) + (float(bias[y]) if bias.size else 0.0)  # read before an in-place pass
+        z_y, b_y = float(row[y]), (float(bias[y]) if bias.size else 0.0)  # read before an in-place pass
         s = sample_weight[i]
         on = s * (1.0 - smoothing) * class_scale[y]
         off = s * smoothing / num_classes
@@ -403,9 +404,12 @@ def softmax_rows_float32(
             total = float(_exp_pass(row, grad[i], bias, m, z[min(i + 1, n - 1)]))
         log_total = math.log(total)
         lse = float(m) + log_total
-        # Σ_c a_c (LSE - u_c) = on (LSE - u_y) + off Σ_c w_c α_c (log S - (u_c - m))
-        loss[i] = (on * ((float(m) - u_y) + log_total) + off * (scale_sum * log_total - shifted)
-                   + z_loss * s * lse * lse)
+        # Σ_c a_c (LSE - u_c) = on (LSE - u_y) + off Σ_c w_c α_c (log S - (u_c - m)), each -log p ≥ 0:
+        # m - z_y first (they may be equal at a huge logit, where z_y + b_y would lose b_y), and
+        # no rounding of the passes' reassociated sums below 0 (-2.6 at z = 1e30 without it)
+        label_term = max(((float(m) - z_y) - b_y) + log_total, 0.0)
+        smoothing_term = max(scale_sum * log_total - shifted, 0.0) if off != 0.0 else 0.0
+        loss[i] = on * label_term + off * smoothing_term + z_loss * s * lse * lse
         if want_grad:
             g = grad[i]
             k = np.float32((on + off * scale_sum + 2.0 * z_loss * s * lse) / total / divisor)

@@ -122,7 +122,7 @@ def _sigmoid_loss(
         clipped = Clip(b.x, eps, xp)
         p = clipped.p
         q = 1 - p
-        log_p, log_q = safe_log(p, c_pos != 0, xp), safe_log1m(p, c_neg != 0, xp)
+        log_p, log_q = clipped.logs(safe_log(p, c_pos != 0, xp), safe_log1m(p, c_neg != 0, xp))
     # a term whose weight is 0 adds nothing, even where its log is -inf (z = ±inf): 0 · -inf is
     # NaN, so the log is 0 there (before the product, for autograd too)
     ce = -(c_pos * xp.where(c_pos != 0, log_p, xp.zeros_like(log_p))
@@ -289,10 +289,10 @@ def _asymmetric_loss(
         clipped = Clip(b.x, eps, xp)
         p = clipped.p
         q = 1 - p
-        log_p = safe_log(p, pos, xp)
+        log_p = clipped.logs(safe_log(p, pos, xp))[0]
     if m == 0:
         p_m, q_m = p, q
-        log_qm = _log_sigmoid(-b.x, xp) if from_logits else safe_log1m(p, neg, xp)
+        log_qm = _log_sigmoid(-b.x, xp) if from_logits else clipped.logs(p, safe_log1m(p, neg, xp))[1]
     else:
         p_m = xp.maximum(p - m, xp.zeros_like(p))
         q_m = xp.minimum(q + m, xp.ones_like(q))

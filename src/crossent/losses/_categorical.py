@@ -409,7 +409,7 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
     clipped = Clip(p, eps, xp)
     p = clipped.p
     used = a != 0
-    log_p = safe_log(p, used, xp)  # -inf where p = 0 and the class counts: the loss is inf
+    log_p = clipped.logs(safe_log(p, used, xp))[0]  # -inf where p = 0 and the class counts: the loss is inf
     q = 1 - p
     term = -power(q, gamma, xp) * log_p
     if epsilon:

@@ -7,6 +7,7 @@ unselected branch a harmless value first (the "double where").
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from crossent._xp import Array
@@ -57,12 +58,28 @@ class Clip:
     the gradient mask that goes with it: a clipped value has no gradient."""
 
     def __init__(self, p: Array, eps: float | None, xp: Any) -> None:
-        self.xp = xp
-        self.inside = None if eps is None else (p >= eps) & (p <= 1 - eps)
+        self.xp, self.eps = xp, eps
+        # (eps may round to 0 in p's dtype, 1 - eps to 1: p = 0 and p = 1 are clipped all the same)
+        self.low = None if eps is None else (p < eps) | (p == 0)
+        self.high = None if eps is None else (p > 1 - eps) | (p == 1)
+        self.inside = None if eps is None else ~(self.low | self.high)
         self.p = p if eps is None else xp.clip(p, eps, 1 - eps)
 
     def mask(self, grad: Array) -> Array:
         return grad if self.inside is None else self.xp.where(self.inside, grad, self.xp.zeros_like(grad))
+
+    def logs(self, log_p: Array, log_q: Array | None = None) -> tuple[Array, Array | None]:
+        """log p and log(1 - p) where p was clipped, from eps as given (float64): in float32,
+        1 - 1e-7 rounds to 1 - 1.19e-7 and 1e-50 to 0, so the clipped logs would be off by 19%
+        or infinite, and disagree with the kernels, which clip in float64."""
+        if self.eps is None:
+            return log_p, log_q
+        xp, low, high = self.xp, self.low, self.high
+        at_low, at_high = math.log(self.eps), math.log1p(-self.eps)
+        log_p = xp.where(high, xp.full_like(log_p, at_high), xp.where(low, xp.full_like(log_p, at_low), log_p))
+        if log_q is not None:
+            log_q = xp.where(high, xp.full_like(log_q, at_low), xp.where(low, xp.full_like(log_q, at_high), log_q))
+        return log_p, log_q
 
 
 # Second derivatives (value_grad_hess). They are not differentiated again, so they need only be
