@@ -60,10 +60,14 @@ class Clip:
     def __init__(self, p: Array, eps: float | None, xp: Any) -> None:
         self.xp, self.eps = xp, eps
         # (eps may round to 0 in p's dtype, 1 - eps to 1: p = 0 and p = 1 are clipped all the same)
-        self.low = None if eps is None else (p < eps) | (p == 0)
-        self.high = None if eps is None else (p > 1 - eps) | (p == 1)
-        self.inside = None if eps is None else ~(self.low | self.high)
-        self.p = p if eps is None else xp.clip(p, eps, 1 - eps)
+        self.low: Any = None
+        self.high: Any = None
+        self.inside: Any = None
+        self.p = p
+        if eps is not None:
+            self.low, self.high = (p < eps) | (p == 0), (p > 1 - eps) | (p == 1)
+            self.inside = ~(self.low | self.high)
+            self.p = xp.clip(p, eps, 1 - eps)
 
     def mask(self, grad: Array) -> Array:
         return grad if self.inside is None else self.xp.where(self.inside, grad, self.xp.zeros_like(grad))
