@@ -243,3 +243,29 @@ def test_eps_is_applied_as_given_on_both_paths(loss: str, eps: float) -> None:
     small = float(function(p[:10], y[:10], from_logits=False, eps=eps))
     expected = (-np.log(eps) - np.log1p(-eps)) / 2  # half the rows at p = 0, half at p = 1, clipped
     assert big == pytest.approx(expected, rel=1e-6) and small == pytest.approx(expected, rel=1e-6)
+
+
+def test_kernels_from_several_python_threads_under_the_workqueue_layer(tmp_path) -> None:
+    # Numba's workqueue layer aborts the process on concurrent parallel launches: a subprocess
+    pytest.importorskip("numba")
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "threads.py"
+    script.write_text(
+        "import threading, numpy as np, crossent\n"
+        "z = np.random.default_rng(0).normal(size=(50000, 4)); y = np.zeros(50000, np.int64)\n"
+        "p = np.full((50000, 4), 0.25); b = np.zeros(200000); t = np.ones(200000)\n"
+        "def work():\n"
+        "    for _ in range(10):\n"
+        "        crossent.value_and_grad('cross_entropy', z, y)\n"
+        "        crossent.cross_entropy(p, y, from_logits=False)\n"
+        "        crossent.binary_cross_entropy(b, t)\n"
+        "ts = [threading.Thread(target=work) for _ in range(4)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "import numba; print('ok', numba.threading_layer())\n")
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["ok", "workqueue"]

@@ -16,10 +16,15 @@ Numba's (``NUMBA_NUM_THREADS``, ``numba.set_num_threads``).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import numba  # noqa: F401  (first: without numba this module fails to import, kernels loaded or not)
+import numba  # (first: without numba this module fails to import, kernels loaded or not)
 import numpy as np
 
 from crossent.kernels import _cpu_sigmoid, _cpu_softmax
@@ -37,6 +42,29 @@ worker threads and OpenBLAS's spinning threads fight over the cores: on the 2-co
 ``crossent compare`` took 25 s with every small call on the kernels and 1 s without."""
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+_LOCK = threading.Lock()
+_THREAD_SAFE: bool | None = None  # None until the first parallel launch tells the threading layer
+
+
+def _serialized(entry: _F) -> _F:
+    """``entry``, under a process-wide lock unless Numba's threading layer is thread-safe."""
+
+    @functools.wraps(entry)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        global _THREAD_SAFE
+        if _THREAD_SAFE:
+            return entry(*args, **kwargs)
+        with _LOCK:
+            result = entry(*args, **kwargs)
+            if _THREAD_SAFE is None:
+                with contextlib.suppress(ValueError):  # (no parallel region launched yet)
+                    _THREAD_SAFE = numba.threading_layer() in ("tbb", "omp")
+            return result
+
+    return call  # type: ignore[return-value]
+
+
 def row_weights(labels: np.ndarray, sample_weight: np.ndarray | None, class_weight: np.ndarray | None,
                 ignore_index: int | None) -> np.ndarray:
     """sᵢ · w[yᵢ] for integer labels, 0 for an ignored row: the mean's denominator, float64 [N]."""
@@ -50,6 +78,7 @@ def row_weights(labels: np.ndarray, sample_weight: np.ndarray | None, class_weig
     return weight
 
 
+@_serialized
 def softmax_cross_entropy(
     z: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None,
     class_weight: np.ndarray | None, alpha: np.ndarray | float | None, bias: np.ndarray | None, *,
@@ -105,6 +134,7 @@ def softmax_cross_entropy(
     return loss, g if grad else None
 
 
+@_serialized
 def log_loss(
     prob: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray | None,
     class_weight: np.ndarray | None, alpha: np.ndarray | float | None, *, ignore_index: int | None,
@@ -123,6 +153,7 @@ def log_loss(
     return None if bad else (loss, g if grad else None)
 
 
+@_serialized
 def sigmoid_cross_entropy(
     z: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None,
     pos_weight: np.ndarray | None, *, smoothing: float, grad: bool, divisor: float = 1.0,
