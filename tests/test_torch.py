@@ -83,7 +83,9 @@ def test_one_module_per_loss() -> None:
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_module_signature_is_the_functions_and_docstring_refers_to_it(name: str) -> None:
     function = getattr(crossent, name)
-    expected = [p for p in list(inspect.signature(function).parameters.values())[2:]
+    # the function's options, but for the class axis: the module's default is PyTorch's layout
+    expected = [p.replace(default=None, annotation="int | None") if p.name == "axis" else p
+                for p in list(inspect.signature(function).parameters.values())[2:]
                 if p.name not in ("sample_weight", "xp")]
     assert list(inspect.signature(MODULES[name]).parameters.values()) == expected
     doc = MODULES[name].__doc__
@@ -418,3 +420,23 @@ def test_default_chunk_size_follows_the_budget() -> None:
 
     assert default_chunk_size(2**17) * 2**17 * 4 <= CHUNK_BYTES < (default_chunk_size(2**17) + 1) * 2**17 * 4
     assert default_chunk_size(10**9) == 1
+
+
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (4, 5, 3), (2, 5, 3, 2)])
+def test_modules_take_torchs_layout_the_class_axis_is_one(shape: tuple[int, ...]) -> None:
+    # crossent.torch's modules carry torch's names, so they take torch's layout (N, C, d1, ...);
+    # the functions keep axis=-1
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(*shape, generator=g, dtype=torch.float64)
+    batch = shape[:1] + shape[2:] if len(shape) >= 2 else ()
+    y = torch.randint(0, 5, batch, generator=g)
+    w = torch.rand(5, generator=g, dtype=torch.float64)
+    for module, reference in [
+        (ct.CrossEntropyLoss(weight=w, label_smoothing=0.1), torch.nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)),
+        (ct.CrossEntropyLoss(reduction="none"), torch.nn.CrossEntropyLoss(reduction="none")),
+    ]:
+        torch.testing.assert_close(module(z, y), reference(z, y), rtol=1e-12, atol=1e-12)
+    if len(shape) >= 3:  # an explicit axis is the function's
+        moved = torch.movedim(z, 1, -1)
+        torch.testing.assert_close(ct.FocalLoss(axis=-1)(moved, y), crossent.focal_loss(moved, y))
+        torch.testing.assert_close(ct.FocalLoss()(z, y), crossent.focal_loss(moved, y))

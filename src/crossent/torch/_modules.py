@@ -6,7 +6,9 @@ is per batch, and ``xp``, which is always torch here), with the function's own d
 options are declared in one place. Options annotated as arrays (``weight``, ``pos_weight``,
 ``priors``, a per-class ``alpha``) become buffers: ``.to(device)``, ``.double()`` and
 ``state_dict()`` carry them. ``forward(prediction, target, sample_weight=None)`` calls the
-function; the documentation of the options is the function's, referred to, not copied.
+function; the documentation of the options is the function's, referred to, not copied. The one
+default that differs is the softmax losses' ``axis``: None, PyTorch's layout (the class axis is 1
+for inputs ``(N, C, d1, ...)``, as ``nn.CrossEntropyLoss``), where the functions' is -1.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class LossModule(torch.nn.Module):
     def forward(self, prediction: torch.Tensor, target: torch.Tensor,
                 sample_weight: torch.Tensor | None = None) -> torch.Tensor:
         options = {name: getattr(self, name) for name in self.options}
+        if "axis" in options and options["axis"] is None:  # PyTorch's layout: (C), (N, C), (N, C, d1, ...)
+            options["axis"] = 1 if prediction.ndim >= 2 else 0
         return type(self).loss(prediction, target, **options, sample_weight=sample_weight)
 
     def extra_repr(self) -> str:
@@ -82,7 +86,10 @@ def loss_module(loss: Callable[..., Any]) -> type[LossModule]:
     """The ``nn.Module`` class of a crossent loss function, generated from its signature."""
     name, _ = lookup(loss)  # a ValueError for anything but a declared crossent loss
     parameters = list(inspect.signature(loss).parameters.values())[2:]
-    options = [p for p in parameters if p.name not in _PER_CALL]
+    # a module carries torch's name, so it takes torch's layout: the class axis is 1 (0 for an
+    # unbatched (C,) input), as nn.CrossEntropyLoss, where the function's is -1; axis=None says so
+    options = [p.replace(default=None, annotation="int | None") if p.name == "axis" else p
+               for p in parameters if p.name not in _PER_CALL]
     this = class_name(name)
 
     def __init__(self: LossModule, *args: Any, **kwargs: Any) -> None:
@@ -93,7 +100,8 @@ def loss_module(loss: Callable[..., Any]) -> type[LossModule]:
     __init__.__qualname__ = f"{this}.__init__"
     doc = (f"``torch.nn.Module`` face of :func:`crossent.{name}`.\n\n"
            f"The constructor takes that function's options, with its defaults; see its docstring\n"
-           f"for what they mean. Array options are buffers. ``forward(prediction, target,\n"
+           f"for what they mean, except ``axis``: None (the default) is PyTorch's layout, the\n"
+           f"class axis 1 of ``(N, C, d1, ...)``. Array options are buffers. ``forward(prediction, target,\n"
            f"sample_weight=None)`` returns ``crossent.{name}(prediction, target, **options,\n"
            f"sample_weight=sample_weight)``.\n")
     return type(this, (LossModule,), {
