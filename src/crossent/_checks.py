@@ -8,9 +8,14 @@ there the softmax losses give samples with an out-of-range label a NaN loss inst
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from typing import Any
 
-from crossent._xp import Array, is_concrete, scalar
+import array_api_compat
+import numpy as np
+
+from crossent._xp import Array, as_index, dtype_kind, is_concrete, scalar, size
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -20,48 +25,100 @@ probabilities rounded to three decimals, as in the texts' fruit example (they su
 
 
 def reduction(value: Any) -> str:
-    if value not in REDUCTIONS:
+    if not isinstance(value, str) or value not in REDUCTIONS:
         raise ValueError(f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {value!r}")
     return str(value)
+
+
+def _real_number(value: Any) -> float | None:
+    """``value`` as a float if it is one real number: a Python or NumPy int or float, or a 0-d
+    array of an integer or real floating dtype whose value can be read; else None (strings,
+    bools, complex numbers, arrays of another shape or dtype, jax tracers)."""
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if (array_api_compat.is_array_api_obj(value) and getattr(value, "ndim", None) == 0
+            and dtype_kind(value.dtype, array_api_compat.array_namespace(value)) in ("integral", "real floating")
+            and is_concrete(value)):
+        return scalar(value)
+    return None
 
 
 def log_base(base: Any) -> float | None:
     """ln(base), or None for natural logarithms."""
     if base is None:
         return None
-    if isinstance(base, bool) or not isinstance(base, int | float) or not base > 0 or base == 1:
-        raise ValueError(f"base must be None (nats), 2 (bits), 10, or another positive number "
-                         f"other than 1, got {base!r}")
-    if not math.isfinite(base):
+    value = _real_number(base)
+    if value is None or not value > 0 or value == 1:
+        error = TypeError if value is None else ValueError
+        raise error(f"base must be None (nats), 2 (bits), 10, or another positive number "
+                    f"other than 1, got {base!r}")
+    if not math.isfinite(value):
         raise ValueError(f"base must be finite, got {base!r}")
-    return math.log(base)
+    return math.log(value)
 
 
 def number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
            low_open: bool = False, high_open: bool = False) -> float:
-    """A real Python number within [low, high] (or open at either end)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            value = float(value)  # 0-d arrays and NumPy scalars
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a real number, got {value!r}") from None
-    value = float(value)
-    if math.isnan(value):
+    """A real number within [low, high] (or open at either end), as a float: a Python or NumPy
+    int or float, or a 0-d real array. Strings, bools and complex numbers are a TypeError."""
+    number = _real_number(value)
+    if number is None:
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if math.isnan(number):
         raise ValueError(f"{name} must be a number, got nan")
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
     interval = f"{left}{-math.inf if low is None else low:g}, {math.inf if high is None else high:g}{right}"
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be in {interval}, got {value:g}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be in {interval}, got {value:g}")
-    return value
+    if low is not None and (number < low or (low_open and number == low)):
+        raise ValueError(f"{name} must be in {interval}, got {number:g}")
+    if high is not None and (number > high or (high_open and number == high)):
+        raise ValueError(f"{name} must be in {interval}, got {number:g}")
+    return number
+
+
+def integer(name: str, value: Any, *, low: int | None = None) -> int:
+    """An integer (Python, NumPy, or a 0-d integer array) not below ``low``, as an int; bools,
+    floats and strings are a TypeError."""
+    kind = None
+    if array_api_compat.is_array_api_obj(value):
+        kind = dtype_kind(value.dtype, array_api_compat.array_namespace(value))
+    if isinstance(value, bool | np.bool_) or kind not in (None, "integral") or getattr(value, "ndim", 0) != 0:
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    try:
+        index = operator.index(value)  # int, np.integer, 0-d integer arrays that can be read
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+    if low is not None and index < low:
+        raise ValueError(f"{name} must be at least {low}, got {index}")
+    return index
+
+
+def index_option(name: str, value: Any) -> int | None:
+    """An option that is a label or None (``ignore_index``), as an int or None."""
+    if value is None:
+        return None
+    try:
+        return integer(name, value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or None, got {value!r}") from None
 
 
 def eps(value: Any) -> float | None:
     if value is None:
         return None
     return number("eps", value, low=0.0, high=0.5, low_open=True, high_open=True)
+
+
+def real_dtype(name: str, dtype: Any, xp: Any, *, what: str = "real numbers") -> str:
+    """The kind of ``dtype`` (see ``_xp.dtype_kind``); complex, string and object dtypes are a
+    TypeError naming the argument and the dtype: never an imaginary part dropped, nor a string
+    read as a number."""
+    kind = dtype_kind(dtype, xp)
+    if kind is None:
+        raise TypeError(f"{name} must hold {what}, got dtype {dtype}")
+    return kind
 
 
 def _read(*reductions: Array) -> list[float] | None:
@@ -72,13 +129,30 @@ def _read(*reductions: Array) -> list[float] | None:
     return [scalar(r) for r in reductions]
 
 
+def _has_nan(x: Array, xp: Any) -> Array:
+    """A 0-d bool array: whether x holds a NaN. Checked apart from min and max, which do not
+    propagate NaN on every backend (JAX's, on arrays of more than a few thousand elements)."""
+    if dtype_kind(x.dtype, xp) != "real floating":
+        return xp.asarray(False)
+    return xp.any(xp.isnan(x))
+
+
+def _range(name: str, x: Array, xp: Any) -> tuple[float, float] | None:
+    """(min, max) of x, None if x is empty or its values cannot be read; a ValueError if it
+    holds a NaN."""
+    if size(x) == 0 or (values := _read(_has_nan(x, xp), xp.min(x), xp.max(x))) is None:
+        return None
+    nan, low, high = values
+    if nan or math.isnan(low) or math.isnan(high):
+        raise ValueError(f"{name} contains NaN")
+    return low, high
+
+
 def in_unit_interval(name: str, x: Array, xp: Any) -> None:
-    """Every value of x lies in [0, 1]."""
-    if x.size == 0 or (values := _read(xp.min(x), xp.max(x))) is None:
+    """Every value of x lies in [0, 1] (and none is NaN)."""
+    if (values := _range(name, x, xp)) is None:
         return
     low, high = values
-    if math.isnan(low) or math.isnan(high):
-        raise ValueError(f"{name} contains NaN")
     if low < 0 or high > 1:
         bad = low if low < 0 else high
         raise ValueError(f"{name} must lie in [0, 1], got a value of {bad:g}")
@@ -87,25 +161,28 @@ def in_unit_interval(name: str, x: Array, xp: Any) -> None:
 def rows_sum_to_one(name: str, x: Array, xp: Any, *, allow_zero_rows: bool = False,
                     hint: str = "") -> None:
     """Every row of x (class axis last) sums to 1 within PROBABILITY_SUM_TOLERANCE."""
-    if x.size == 0:
+    if size(x) == 0:
         return
     sums = xp.sum(x, axis=-1)
     off = xp.abs(sums - 1)
-    bad = off > PROBABILITY_SUM_TOLERANCE
+    bad = ~(off <= PROBABILITY_SUM_TOLERANCE)  # (a NaN row is bad too)
     if allow_zero_rows:
         bad = bad & (sums != 0)
-    values = _read(xp.max(xp.where(bad, off, xp.zeros_like(off))))
-    if values is not None and values[0] > 0:
+    values = _read(_has_nan(sums, xp), xp.max(xp.where(bad, off, xp.zeros_like(off))))
+    if values is None:
+        return
+    if values[0]:
+        raise ValueError(f"{name} contains NaN")
+    if values[1] > 0:
         raise ValueError(f"{name} rows must sum to 1 (within {PROBABILITY_SUM_TOLERANCE:g}) along "
-                         f"the class axis; a row is {values[0]:g} away{hint}")
+                         f"the class axis; a row is {values[1]:g} away{hint}")
 
 
 def nonnegative(name: str, x: Array, xp: Any) -> None:
-    if x.size == 0 or (values := _read(xp.min(x), xp.max(x))) is None:
+    """Every value of x is finite and ≥ 0 (and none is NaN)."""
+    if (values := _range(name, x, xp)) is None:
         return
     low, high = values
-    if math.isnan(low) or math.isnan(high):
-        raise ValueError(f"{name} contains NaN")
     if low < 0:
         raise ValueError(f"{name} must be non-negative, got {low:g}")
     if not math.isfinite(high):
@@ -114,14 +191,15 @@ def nonnegative(name: str, x: Array, xp: Any) -> None:
 
 def positive(name: str, x: Array, xp: Any) -> None:
     nonnegative(name, x, xp)
-    if x.size and (values := _read(xp.min(x))) is not None and values[0] == 0:
+    if size(x) and (values := _read(xp.min(x))) is not None and values[0] == 0:
         raise ValueError(f"{name} must be positive, got 0")
 
 
 def labels_in_range(labels: Array, num_classes: int, ignore_index: int | None, xp: Any) -> bool:
     """Every label is in [0, num_classes) or is ignore_index. False if it could not be checked."""
-    if labels.size == 0:
+    if size(labels) == 0:
         return True
+    labels = as_index(labels, xp)  # (ignore_index=-100 against uint8 labels, torch's uint16 min, ...)
     counted = labels if ignore_index is None else xp.where(
         labels == ignore_index, xp.zeros_like(labels), labels)
     values = _read(xp.min(counted), xp.max(counted))

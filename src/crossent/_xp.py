@@ -47,16 +47,48 @@ def as_array(value: Any, xp: Any, *, like: Array, dtype: Any = None) -> Array:
     return xp.asarray(value, dtype=dtype, device=device(like))
 
 
+def size(x: Array) -> int | None:
+    """The number of elements of ``x`` (``x.size`` is a method on a torch tensor); None where a
+    dimension is unknown (lazy arrays)."""
+    return array_api_compat.size(x)
+
+
+REAL_KINDS = ("bool", "integral", "real floating")
+"""The dtype kinds that hold real numbers: everything crossent reads."""
+
+
+def dtype_kind(dtype: Any, xp: Any) -> str | None:
+    """"bool", "integral" or "real floating"; None for any other dtype: complex, strings, objects,
+    and dtypes the array API does not know (NumPy's ml_dtypes bfloat16, whose ``isdtype`` raises)."""
+    try:
+        return next((kind for kind in REAL_KINDS if xp.isdtype(dtype, kind)), None)
+    except TypeError:
+        return None
+
+
 def compute_dtype(dtype: Any, xp: Any, *, name: str) -> Any:
     """float64 stays float64; every other real floating dtype (float16, bfloat16, float32) is
     computed in float32. Anything else is a TypeError naming the argument."""
-    if not xp.isdtype(dtype, "real floating"):
-        raise TypeError(f"{name} must have a real floating dtype, got {dtype}")
+    if dtype_kind(dtype, xp) != "real floating":
+        hint = ""
+        if isinstance(dtype, np.dtype) and dtype.kind == "V":  # ml_dtypes' bfloat16, float8_*, ...
+            hint = (" (NumPy's ml_dtypes types are not array-API dtypes: convert with .astype(np.float32), "
+                    "or use a torch or JAX bfloat16 array)")
+        raise TypeError(f"{name} must have a real floating dtype, got {dtype}{hint}")
     return xp.float64 if dtype == xp.float64 else xp.float32
 
 
 def is_integer(dtype: Any, xp: Any) -> bool:
-    return bool(xp.isdtype(dtype, "integral"))
+    return dtype_kind(dtype, xp) == "integral"
+
+
+def as_index(labels: Array, xp: Any) -> Array:
+    """Integer labels in the namespace's default integer dtype (int64; int32 on JAX without x64),
+    so that they compare with ``arange(C)`` and with ``ignore_index`` whatever C: ``arange(300)``
+    in uint8 wraps, a Python -100 compared with uint8 is 156 on torch, and torch has no min/max
+    for uint16-uint64. No copy when they have it already."""
+    index = xp.asarray(0).dtype
+    return labels if labels.dtype == index else xp.astype(labels, index)
 
 
 def is_concrete(x: Array) -> bool:

@@ -13,6 +13,7 @@ from crossent import _checks
 from crossent._xp import (
     Array,
     as_array,
+    as_index,
     compute_dtype,
     device,
     is_integer,
@@ -132,14 +133,13 @@ def one_hot(labels: Array, /, num_classes: int, *, dtype: Any = None, xp: Any = 
     [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     """
     xp = namespace(labels, xp=xp)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    num_classes = _checks.integer("num_classes", num_classes, low=1)
     labels = as_array(labels, xp, like=xp.asarray(0)) if not hasattr(labels, "dtype") else labels
     if not is_integer(labels.dtype, xp):
         raise TypeError(f"labels must have an integer dtype, got {labels.dtype}")
     _checks.labels_in_range(labels, num_classes, None, xp)
     if dtype is None:
         dtype = xp.asarray(0.0).dtype
-    classes = xp.arange(num_classes, dtype=labels.dtype, device=device(labels))
-    return xp.astype(labels[..., None] == classes, dtype)
-
+    # compared in the default integer dtype: an arange in the labels' own (uint8, ...) wraps
+    classes = xp.arange(num_classes, device=device(labels))
+    return xp.astype(as_index(labels, xp)[..., None] == classes, dtype)

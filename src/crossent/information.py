@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from crossent import _checks
 from crossent._xp import Array, as_array, compute_dtype, log_of_zero_is_inf, namespace, normalize_axis
 
@@ -11,8 +13,12 @@ __all__ = ["entropy", "kl_divergence"]
 
 
 def _distribution(name: str, p: Any, axis: int | None, xp: Any) -> Array:
-    p = as_array(p, xp, like=p if hasattr(p, "dtype") else xp.asarray(0.0))
-    if not xp.isdtype(p.dtype, "real floating"):
+    if not hasattr(p, "dtype"):
+        p = np.asarray(p)  # a list, read as NumPy reads it
+    # complex, strings, objects: a TypeError before any conversion drops a part or parses a string
+    kind = _checks.real_dtype(name, p.dtype, namespace(p))
+    p = as_array(p, xp, like=p if namespace(p) is xp else xp.asarray(0.0))
+    if kind != "real floating":
         p = xp.astype(p, xp.asarray(0.0).dtype)
     p = xp.astype(p, compute_dtype(p.dtype, xp, name=name))
     if p.ndim == 0:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from crossent import _checks
-from crossent._xp import Array, device, normalize_axis
+from crossent._xp import Array, as_index, device, normalize_axis
 from crossent.activations import _log_softmax
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
@@ -60,8 +60,7 @@ def _softmax_loss(
     tau = _checks.number("tau", tau)
     softcap = None if logit_softcap is None else _checks.number(
         "logit_softcap", logit_softcap, low=0, low_open=True)
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
+    ignore_index = _checks.index_option("ignore_index", ignore_index)
     if not from_logits:
         for name, value in (("z_loss", z_loss or None), ("logit_softcap", softcap), ("priors", priors)):
             if value is not None:
@@ -76,6 +75,7 @@ def _softmax_loss(
         t = _inputs.target(target, xp, like=z)
         if _inputs.integer_labels(t, xp) and tuple(t.shape) == tuple(z.shape[:-1]) and target_kind != "dense" \
                 and 0 not in tuple(z.shape):
+            t = as_index(t, xp)  # (uint8 labels against ignore_index=-100 would wrap on the device)
             options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma,
                            z_loss=z_loss, softcap=softcap, sample_weight=sample_weight, reduction=reduction,
                            log_base=log_base, xp=xp)
@@ -110,10 +110,9 @@ def _softmax_loss(
         if tuple(t.shape) != batch:
             raise ValueError(f"target of integer labels must have the prediction's shape without "
                              f"the class axis, {batch}, got {tuple(t.shape)}")
+        t = as_index(t, xp)  # (uint8 labels: an arange of 300 and ignore_index=-100 would wrap)
         checked = _checks.labels_in_range(t, num_classes, ignore_index, xp)
-        # (compared in int64: an arange in the labels' own dtype wraps past 127 / 255 classes)
-        y = xp.astype(xp.astype(t, xp.int64)[..., None] == xp.arange(num_classes, dtype=xp.int64, device=device(x)),
-                      x.dtype)
+        y = xp.astype(t[..., None] == xp.arange(num_classes, dtype=t.dtype, device=device(x)), x.dtype)
         if ignore_index is not None:
             y = y * xp.astype(t != ignore_index, x.dtype)[..., None]
         if not checked:  # under jax.jit labels cannot be checked: out-of-range rows become NaN
@@ -357,7 +356,7 @@ def _softmax_curvature(z: Array, p: Array, log_p: Array, a: Array, gamma: float,
     q_top = rest / (1 + rest)
     q = xp.where(is_top, q_top, 1 - p)
     log_p = xp.where(is_top, -xp.log1p(rest), log_p)
-    p_log_p = xp.where(p > 0, p * log_p, xp.zeros_like(p))
+    p_log_p = p * xp.where(p > 0, log_p, xp.zeros_like(p))  # (p log p = 0 at p = 0, with no 0 · -inf)
     used = a != 0
     # h_c = a_c u(p_c), u = γ q^{γ-1} p log p - q^γ - ε p
     u = -power(q, gamma, xp)

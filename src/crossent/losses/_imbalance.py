@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from crossent import _checks
-from crossent._xp import Array, as_array, device, is_integer, namespace
+from crossent._xp import Array, as_array, as_index, device, is_integer, namespace
 
 __all__ = ["class_weights"]
 
@@ -39,10 +39,9 @@ def class_weights(labels: Array, /, *, num_classes: int | None = None, scheme: s
     labels = xp.reshape(labels, (-1,))
     if labels.shape[0] == 0:
         raise ValueError("labels is empty")
-    if num_classes is None:
-        num_classes = int(xp.max(labels)) + 1
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    labels = as_index(labels, xp)  # (an arange in uint8 wraps past 255 classes)
+    num_classes = int(xp.max(labels)) + 1 if num_classes is None else _checks.integer(
+        "num_classes", num_classes, low=1)
     _checks.labels_in_range(labels, num_classes, None, xp)
     dtype = xp.asarray(0.0).dtype
     classes = xp.arange(num_classes, dtype=labels.dtype, device=device(labels))

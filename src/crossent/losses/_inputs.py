@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import array_api_compat
+import numpy as np
+
 from crossent import _checks
 from crossent._xp import Array, as_array, compute_dtype, is_integer, namespace
 
@@ -34,8 +37,8 @@ class Prediction(NamedTuple):
 def prediction(value: Any, xp: Any, *, from_logits: bool) -> Prediction:
     if not isinstance(from_logits, bool):
         raise TypeError(f"from_logits must be True or False, got {from_logits!r}")
-    array = as_array(value, xp, like=xp.asarray(0.0)) if not hasattr(value, "dtype") else value
-    if not hasattr(value, "dtype") and not xp.isdtype(array.dtype, "real floating"):
+    array = value if hasattr(value, "dtype") else _array("prediction", value, xp, like=xp.asarray(0.0))
+    if not hasattr(value, "dtype") and _checks.real_dtype("prediction", array.dtype, xp) != "real floating":
         array = xp.astype(array, xp.asarray(0.0).dtype)  # a Python list of ints, say
     dtype = compute_dtype(array.dtype, xp, name="prediction")
     if array.ndim == 0:
@@ -43,14 +46,30 @@ def prediction(value: Any, xp: Any, *, from_logits: bool) -> Prediction:
     return Prediction(array if array.dtype == dtype else xp.astype(array, dtype), array.dtype)
 
 
+def _array(name: str, value: Any, xp: Any, like: Array, dtype: Any = None) -> Array:
+    """``value`` as an array of ``xp`` on ``like``'s device, in ``dtype`` if given, after checking
+    that it holds real numbers (bool, integer or real floating): complex, string and object
+    values are a TypeError naming the argument, before any conversion could drop an imaginary
+    part or parse a string. An option in ``dtype`` (a weight) may be a bool array (a mask), not
+    one bool: ``alpha=True`` is as much a TypeError as ``gamma=True``."""
+    if dtype is not None and isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a real number or an array of them, got {value!r}")
+    if array_api_compat.is_array_api_obj(value):
+        _checks.real_dtype(name, value.dtype, array_api_compat.array_namespace(value))
+    else:  # a list, a number, ...: as NumPy reads it
+        value = np.asarray(value)
+        _checks.real_dtype(name, value.dtype, np)
+    return as_array(value, xp, like=like, dtype=dtype)
+
+
 def target(value: Any, xp: Any, like: Array) -> Array:
     """The target as an array of the prediction's kind, on its device."""
-    return as_array(value, xp, like=like)
+    return _array("target", value, xp, like)
 
 
 def vector(name: str, value: Any, xp: Any, like: Array, length: int, what: str) -> Array:
     """A 1-D option of the given length (class weights, priors, ...) in the compute dtype."""
-    array = as_array(value, xp, like=like, dtype=like.dtype)
+    array = _array(name, value, xp, like, dtype=like.dtype)
     if array.ndim != 1 or array.shape[0] != length:
         raise ValueError(f"{name} must have one entry per {what} ({length}), "
                          f"got shape {tuple(array.shape)}")
@@ -62,7 +81,7 @@ def weights(name: str, value: Any, xp: Any, like: Array, shape: tuple[int, ...],
     """A non-negative weight broadcast to ``shape`` (the shape of what it weights).
     ``check_values=False`` checks the shape only (a GPU kernel's branch: reading values would
     wait for the device)."""
-    array = as_array(value, xp, like=like, dtype=like.dtype)
+    array = _array(name, value, xp, like, dtype=like.dtype)
     _checks.broadcastable(name, tuple(array.shape), shape, what)
     if check_values:
         _checks.nonnegative(name, array, xp)

@@ -123,11 +123,13 @@ def linear_cross_entropy(
                          f"got shape {tuple(class_weight.shape)}")
     if chunk_size is None:
         chunk_size = default_chunk_size(num_classes)
-    elif isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}")
+    else:
+        try:
+            chunk_size = _checks.integer("chunk_size", chunk_size, low=1)
+        except (TypeError, ValueError):
+            raise ValueError(f"chunk_size must be a positive int or None, got {chunk_size!r}") from None
     reduction = _checks.reduction(reduction)
-    if ignore_index is not None and (isinstance(ignore_index, bool) or not isinstance(ignore_index, int)):
-        raise TypeError(f"ignore_index must be an int or None, got {ignore_index!r}")
+    ignore_index = _checks.index_option("ignore_index", ignore_index)
 
     labels = target.reshape(-1)
     _checks.labels_in_range(labels, num_classes, ignore_index, namespace(labels))
