@@ -269,3 +269,18 @@ def test_kernels_from_several_python_threads_under_the_workqueue_layer(tmp_path)
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["ok", "workqueue"]
+
+
+@pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_focal_loss", "asymmetric_loss"])
+def test_torch_second_derivatives_of_binary_losses_at_large_logits(loss: str) -> None:
+    # the double backward of logaddexp is NaN from |z| ≈ 89 in float32; the closed form is the oracle
+    torch = pytest.importorskip("torch")
+    z64 = np.array([100.0, -100.0, 1e4, -1e4, 89.5, -89.5, 3.0, 0.0])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0])
+    z = torch.tensor(z64, dtype=torch.float32, requires_grad=True)
+    value = getattr(crossent, loss)(z, torch.tensor(y, dtype=torch.float32), reduction="sum")
+    (g,) = torch.autograd.grad(value, z, create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), z)  # element-wise: the Hessian's diagonal
+    assert torch.all(torch.isfinite(h))
+    expected = crossent.value_grad_hess(loss, z64, y, reduction="sum")[2]
+    np.testing.assert_allclose(h.numpy(), expected, rtol=1e-4, atol=1e-6)

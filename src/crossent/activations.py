@@ -59,7 +59,13 @@ def _log_softmax(x: Array, axis: int, xp: Any) -> tuple[Array, Array]:
 
 def _log_sigmoid(x: Array, xp: Any) -> Array:
     # log σ(x) = -log(1 + e^-x) = -logaddexp(0, -x): exact for large |x|, and smooth at 0 (a form
-    # with min(x, 0) or |x| has a kink there that some autograds differentiate wrongly).
+    # with min(x, 0) or |x| has a kink there that some autograds differentiate wrongly). On torch,
+    # its own logsigmoid, the same numbers: the double backward of logaddexp is NaN from |x| ≈ 89
+    # in float32 on (Hessian-vector products), logsigmoid's is exact.
+    if type(x).__module__.startswith("torch") and hasattr(x, "requires_grad"):
+        import torch
+
+        return torch.nn.functional.logsigmoid(x)
     return -xp.logaddexp(xp.zeros_like(x), -x)
 
 
