@@ -284,3 +284,26 @@ def test_torch_second_derivatives_of_binary_losses_at_large_logits(loss: str) ->
     assert torch.all(torch.isfinite(h))
     expected = crossent.value_grad_hess(loss, z64, y, reduction="sum")[2]
     np.testing.assert_allclose(h.numpy(), expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [8, 3000])  # (3000 × 40 logits: the fused CPU kernel's chunks too)
+def test_linear_cross_entropy_under_autocast_is_torchs_autocast_cross_entropy(n: int) -> None:
+    torch = pytest.importorskip("torch")
+    from crossent.torch import linear_cross_entropy
+
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.randn(n, 24, generator=g)
+    weight = torch.randn(40, 24, generator=g).requires_grad_()
+    bias = torch.randn(40, generator=g).requires_grad_()
+    y = torch.randint(0, 40, (n,), generator=g)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # (it crashed: a dtype mismatch in mm(out=))
+        ours = linear_cross_entropy(hidden, weight, y, bias=bias, label_smoothing=0.1)
+        theirs = torch.nn.functional.cross_entropy(torch.nn.functional.linear(hidden, weight, bias), y,
+                                                   label_smoothing=0.1)
+    assert ours.dtype == theirs.dtype == torch.float32
+    torch.testing.assert_close(ours, theirs, rtol=1e-3, atol=1e-3)  # both from bfloat16 logits
+    grads = torch.autograd.grad(ours, (weight, bias))
+    expected = torch.autograd.grad(theirs, (weight, bias))
+    for a, b in zip(grads, expected, strict=True):
+        assert a.dtype == torch.float32
+        torch.testing.assert_close(a, b, rtol=2e-2, atol=2e-3)

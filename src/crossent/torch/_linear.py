@@ -61,6 +61,7 @@ class _Options(NamedTuple):
     chunk_size: int
     has_class_weight: bool
     has_sample_weight: bool
+    matmul_dtype: torch.dtype | None = None  # torch.autocast's dtype for the matmuls, where it is on
 
 
 def linear_cross_entropy(
@@ -140,8 +141,12 @@ def linear_cross_entropy(
         sample_weight = sample_weight.broadcast_to(batch).reshape(-1)
     if class_weight is not None:
         class_weight = class_weight.to(compute)
+    # under torch.autocast the matmuls run in its dtype (as autocast runs h @ w.T), the loss and the
+    # gradient buffers in the compute dtype (as autocast runs cross_entropy in float32)
+    device_type = hidden.device.type
+    matmul_dtype = torch.get_autocast_dtype(device_type) if torch.is_autocast_enabled(device_type) else None
     options = _Options(ignore_index, label_smoothing, z_loss, logit_softcap, base, reduction, chunk_size,
-                       class_weight is not None, sample_weight is not None)
+                       class_weight is not None, sample_weight is not None, matmul_dtype)
     empty = hidden.new_empty(0, dtype=compute)  # stands for an absent optional tensor
     loss = _LinearCrossEntropy.apply(
         hidden.reshape(-1, features), weight, empty if bias is None else bias, labels,
@@ -236,8 +241,19 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     """The per-row losses [N], and the gradients (hidden, weight, bias) of their sum — divided by
     ``divide_by`` (0 where it is 0), rows scaled by ``row_scale`` — where ``needs`` asks. With
     ``row_scale`` (the backward pass of reduction="none") only the gradients are meant."""
+    with torch.autocast(hidden.device.type, enabled=False):  # (its dtype is options.matmul_dtype)
+        return _chunk_loop(hidden, weight, bias, labels, class_weight, sample_weight, options, needs=needs,
+                           divide_by=divide_by, row_scale=row_scale)
+
+
+def _chunk_loop(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                labels: torch.Tensor, class_weight: torch.Tensor, sample_weight: torch.Tensor,
+                options: _Options, *, needs: tuple[bool, ...], divide_by: torch.Tensor | None,
+                row_scale: torch.Tensor | None) -> tuple[torch.Tensor, tuple[torch.Tensor | None, ...]]:
     compute = _compute_dtype(hidden, weight, bias)
+    mm = options.matmul_dtype or compute
     w = weight.to(compute)  # no copy for float32 and float64 weights
+    w_mm = w if mm == compute else weight.to(mm)
     b = None if bias is None else bias.to(compute)
     n = hidden.shape[0]
     rows = torch.empty(n, dtype=compute, device=hidden.device)
@@ -254,8 +270,9 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
     cpu = None
     for start in range(0, n, options.chunk_size):
         stop = min(start + options.chunk_size, n)
-        h = hidden[start:stop].to(compute)
-        logits = h @ w.T if b is None else torch.addmm(b, h, w.T)
+        h = hidden[start:stop].to(mm)
+        logits = h @ w_mm.T if b is None else torch.addmm(b.to(mm), h, w_mm.T)
+        logits = logits.to(compute)  # (no copy without autocast)
         y = labels[start:stop]
         if options.has_sample_weight:
             kwargs["sample_weight"] = sample_weight[start:stop]
@@ -278,10 +295,17 @@ def _chunks(hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | Non
                 g = torch.where(positive, g / safe, torch.zeros_like(g))
             if row_scale is not None:
                 g = g * row_scale[start:stop, None].to(compute)
-        if grad_hidden is not None:
-            torch.mm(g, w, out=grad_hidden[start:stop])
-        if grad_weight is not None:
-            grad_weight.addmm_(g.T, h)
+        if mm != compute:  # autocast: the gradient's matmuls in its dtype too, accumulated in compute's
+            g_mm = g.to(mm)
+            if grad_hidden is not None:
+                grad_hidden[start:stop] = g_mm @ w_mm
+            if grad_weight is not None:
+                grad_weight += g_mm.T @ h
+        else:
+            if grad_hidden is not None:
+                torch.mm(g, w, out=grad_hidden[start:stop])
+            if grad_weight is not None:
+                grad_weight.addmm_(g.T, h)
         if grad_bias is not None:
             grad_bias += g.sum(0)
         del g  # freed before the next chunk's logits are made
