@@ -307,3 +307,15 @@ def test_linear_cross_entropy_under_autocast_is_torchs_autocast_cross_entropy(n:
     for a, b in zip(grads, expected, strict=True):
         assert a.dtype == torch.float32
         torch.testing.assert_close(a, b, rtol=2e-2, atol=2e-3)
+
+
+def test_meta_tensors_are_checked_for_shapes_not_values() -> None:
+    # Keras's torch backend traces a loss on meta tensors: their values cannot be read
+    torch = pytest.importorskip("torch")
+    z = torch.empty(4, 3, device="meta")
+    for target in (torch.empty(4, 3, device="meta"), torch.empty(4, dtype=torch.long, device="meta")):
+        value = crossent.cross_entropy(z, target)
+        assert value.device.type == "meta" and tuple(value.shape) == ()
+    assert crossent.binary_focal_loss(torch.empty(5, device="meta"), torch.empty(5, device="meta")).is_meta
+    with pytest.raises(ValueError, match="does not match"):  # shapes are still checked
+        crossent.binary_cross_entropy(torch.empty(5, device="meta"), torch.empty(4, device="meta"))

@@ -93,11 +93,17 @@ def as_index(labels: Array, xp: Any) -> Array:
 
 def is_concrete(x: Array) -> bool:
     """False for arrays whose values cannot be read now: JAX tracers (under jit, grad, vmap),
-    lazy arrays (Dask, ...). Eager JAX arrays are concrete."""
+    torch meta tensors (Keras's torch backend traces losses on them) and fake tensors
+    (torch.compile's tracing), lazy arrays (Dask, ...). Eager JAX arrays are concrete."""
     if array_api_compat.is_jax_array(x):
         import jax
 
         return not isinstance(x, jax.core.Tracer)
+    if array_api_compat.is_torch_array(x):
+        if x.is_meta:
+            return False
+        fake = _torch_fake_tensor()
+        return fake is None or not isinstance(x, fake)
     is_lazy = getattr(array_api_compat, "is_lazy_array", None)
     return True if is_lazy is None else not is_lazy(x)
 
@@ -114,3 +120,12 @@ def normalize_axis(axis: int, ndim: int, *, name: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"{name}={axis} is out of range for an array with {ndim} dimensions")
     return axis % ndim
+
+
+def _torch_fake_tensor() -> Any:
+    """torch's FakeTensor class, where this torch has one (imported only once torch is)."""
+    import sys
+
+    if "torch._subclasses.fake_tensor" not in sys.modules:
+        return None  # (no fake tensor can exist before torch.compile imports it)
+    return sys.modules["torch._subclasses.fake_tensor"].FakeTensor
