@@ -319,3 +319,47 @@ def test_meta_tensors_are_checked_for_shapes_not_values() -> None:
     assert crossent.binary_focal_loss(torch.empty(5, device="meta"), torch.empty(5, device="meta")).is_meta
     with pytest.raises(ValueError, match="does not match"):  # shapes are still checked
         crossent.binary_cross_entropy(torch.empty(5, device="meta"), torch.empty(4, device="meta"))
+
+
+def test_a_minus_100_label_suggests_ignore_index() -> None:
+    with pytest.raises(ValueError, match=r"label -100, outside \[0, 3\); PyTorch marks ignored samples -100: "
+                                         r"pass ignore_index=-100"):
+        crossent.cross_entropy(np.zeros((2, 3)), np.array([0, -100]))
+    with pytest.raises(ValueError, match="the number of classes is the size"):
+        crossent.cross_entropy(np.zeros((2, 3)), np.array([0, 7]))
+
+
+@pytest.mark.parametrize(("loss", "options", "dense"), [
+    ("cross_entropy", {"label_smoothing": 0.1, "weight": [1.0, 2.0, 0.5, 1.0, 1.0]}, False),
+    ("focal_loss", {"gamma": 2.0}, False),
+    ("cross_entropy", {}, True),
+    ("binary_cross_entropy", {}, True),
+])
+def test_torch_compile_fullgraph_with_no_warning(loss: str, options: dict, dense: bool) -> None:
+    # values cannot be read while torch.compile traces: shapes and options are checked, values not
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    torch._dynamo.reset()
+    function = getattr(crossent, loss)
+    opts = {k: torch.tensor(v) if isinstance(v, list) else v for k, v in options.items()}
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(8, 5, generator=g, requires_grad=True)
+    if loss == "binary_cross_entropy":
+        y = torch.rand(8, 5, generator=g)
+    else:
+        y = torch.softmax(torch.randn(8, 5, generator=g), -1) if dense else torch.randint(0, 5, (8,), generator=g)
+    compiled = torch.compile(lambda a, b: function(a, b, **opts), fullgraph=True)  # a graph break raises
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = compiled(z, y)
+        (grad,) = torch.autograd.grad(value, z)
+    # (array-api-compat's caches warned at every site; torch's own deprecations of torch.jit, which
+    # its compiler stack imports on first use, are not crossent's)
+    ours = [str(w.message)[:80] for w in caught
+            if not (issubclass(w.category, DeprecationWarning) and "/torch/" in w.filename)]
+    assert ours == []
+    eager = function(z, y, **opts)
+    (eager_grad,) = torch.autograd.grad(eager, z)
+    torch.testing.assert_close(value, eager, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grad, eager_grad, rtol=1e-5, atol=1e-6)

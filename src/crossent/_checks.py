@@ -12,10 +12,9 @@ import numbers
 import operator
 from typing import Any
 
-import array_api_compat
 import numpy as np
 
-from crossent._xp import Array, as_index, dtype_kind, is_concrete, scalar, size
+from crossent._xp import Array, as_index, dtype_kind, is_concrete, namespace_of, scalar, size
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -38,9 +37,8 @@ def _real_number(value: Any) -> float | None:
         return None
     if isinstance(value, numbers.Real):
         return float(value)
-    if (array_api_compat.is_array_api_obj(value) and getattr(value, "ndim", None) == 0
-            and dtype_kind(value.dtype, array_api_compat.array_namespace(value)) in ("integral", "real floating")
-            and is_concrete(value)):
+    if ((own := namespace_of(value)) is not None and getattr(value, "ndim", None) == 0
+            and dtype_kind(value.dtype, own) in ("integral", "real floating") and is_concrete(value)):
         return scalar(value)
     return None
 
@@ -82,8 +80,8 @@ def integer(name: str, value: Any, *, low: int | None = None) -> int:
     """An integer (Python, NumPy, or a 0-d integer array) not below ``low``, as an int; bools,
     floats and strings are a TypeError."""
     kind = None
-    if array_api_compat.is_array_api_obj(value):
-        kind = dtype_kind(value.dtype, array_api_compat.array_namespace(value))
+    if (own := namespace_of(value)) is not None:
+        kind = dtype_kind(value.dtype, own)
     if isinstance(value, bool | np.bool_) or kind not in (None, "integral") or getattr(value, "ndim", 0) != 0:
         raise TypeError(f"{name} must be an int, got {value!r}")
     try:
@@ -209,8 +207,10 @@ def labels_in_range(labels: Array, num_classes: int, ignore_index: int | None, x
     if low < 0 or high >= num_classes:
         bad = low if low < 0 else high
         what = "" if ignore_index is None else f" or ignore_index={ignore_index}"
-        raise ValueError(f"target contains the label {bad}, outside [0, {num_classes}){what}; "
-                         f"the number of classes is the size of prediction's class axis")
+        hint = ("the number of classes is the size of prediction's class axis" if bad != -100 or ignore_index
+                is not None else "PyTorch marks ignored samples -100: pass ignore_index=-100 (crossent's "
+                "default is None)")
+        raise ValueError(f"target contains the label {bad}, outside [0, {num_classes}){what}; {hint}")
     return True
 
 

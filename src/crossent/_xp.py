@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import array_api_compat
@@ -22,25 +23,61 @@ def namespace(*values: Any, xp: Any = None) -> Any:
     if xp is not None:
         return xp
     for value in values:
+        if is_torch(value):
+            return _torch_namespace()
         if value is not None and array_api_compat.is_array_api_obj(value):
             return array_api_compat.array_namespace(value)
     return array_api_compat.array_namespace(np.empty(0))
 
 
+def namespace_of(value: Any) -> Any:
+    """The array namespace of ``value`` if it is an array, else None."""
+    if is_torch(value):
+        return _torch_namespace()
+    return array_api_compat.array_namespace(value) if array_api_compat.is_array_api_obj(value) else None
+
+
+def is_torch(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor, told without array-api-compat's cached type tests,
+    which torch.compile's tracing warns about at each (one warning per call site and process)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _torch_namespace() -> Any:
+    import array_api_compat.torch
+
+    return array_api_compat.torch
+
+
 def log_of_zero_is_inf() -> Any:
     """A context in which NumPy computes log(0) = -inf and 1/0 = inf without a RuntimeWarning:
     crossent returns those infinities on purpose (-log 0 = inf unless ``eps=`` asks for clipping).
-    Invalid operations (NaN) still warn."""
+    Invalid operations (NaN) still warn. Under torch.compile's tracing, which cannot trace NumPy's
+    error state (and computes no NumPy), no context."""
+    if compiling():
+        return contextlib.nullcontext()
     return np.errstate(divide="ignore")
 
 
+def compiling() -> bool:
+    """Whether torch.compile is tracing this call (torch imported and compiling)."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and torch.compiler.is_compiling()
+
+
 def device(x: Array) -> Any:
-    return array_api_compat.device(x)
+    return x.device if is_torch(x) else array_api_compat.device(x)
 
 
 def as_array(value: Any, xp: Any, *, like: Array, dtype: Any = None) -> Array:
     """``value`` as an array of ``xp`` on ``like``'s device (NumPy options for torch logits, ...)."""
-    if array_api_compat.is_array_api_obj(value) and array_api_compat.array_namespace(value) is xp:
+    if (is_torch(value) and xp is _torch_namespace()) or (
+            array_api_compat.is_array_api_obj(value) and array_api_compat.array_namespace(value) is xp):
         return value if dtype is None or value.dtype == dtype else xp.astype(value, dtype)
     if array_api_compat.is_array_api_obj(value) and not isinstance(value, np.ndarray | np.generic):
         value = np.asarray(value)  # e.g. a torch tensor given as an option to a JAX call
@@ -50,7 +87,7 @@ def as_array(value: Any, xp: Any, *, like: Array, dtype: Any = None) -> Array:
 def size(x: Array) -> int | None:
     """The number of elements of ``x`` (``x.size`` is a method on a torch tensor); None where a
     dimension is unknown (lazy arrays)."""
-    return array_api_compat.size(x)
+    return x.numel() if is_torch(x) else array_api_compat.size(x)
 
 
 REAL_KINDS = ("bool", "integral", "real floating")
@@ -95,15 +132,15 @@ def is_concrete(x: Array) -> bool:
     """False for arrays whose values cannot be read now: JAX tracers (under jit, grad, vmap),
     torch meta tensors (Keras's torch backend traces losses on them) and fake tensors
     (torch.compile's tracing), lazy arrays (Dask, ...). Eager JAX arrays are concrete."""
+    if is_torch(x):
+        if x.is_meta or compiling():
+            return False
+        fake = _torch_fake_tensor()
+        return fake is None or not isinstance(x, fake)
     if array_api_compat.is_jax_array(x):
         import jax
 
         return not isinstance(x, jax.core.Tracer)
-    if array_api_compat.is_torch_array(x):
-        if x.is_meta:
-            return False
-        fake = _torch_fake_tensor()
-        return fake is None or not isinstance(x, fake)
     is_lazy = getattr(array_api_compat, "is_lazy_array", None)
     return True if is_lazy is None else not is_lazy(x)
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from crossent._xp import namespace
+from crossent._xp import compiling, namespace
 from crossent.kernels import _autograd
 from crossent.kernels._autograd import run as run_on_tensor
 from crossent.kernels._autograd import takes as kernel_takes
@@ -44,9 +44,9 @@ def numba_kernels(x: Any) -> Any:
     """``crossent.kernels._cpu`` where it may take a call on ``x`` (a NumPy array, or a float32 or
     float64 PyTorch CPU tensor, of at least ``_cpu.MIN_ELEMENTS``; numba installed; the kernels
     on), else None. Numba is imported on the first such call, never by ``import crossent``."""
-    if not _autograd.kernels_allowed() or (
+    if compiling() or not _autograd.kernels_allowed() or (
             type(x) is not np.ndarray and not _autograd.is_tensor_on(x, "cpu", ("float32", "float64"))):
-        return None
+        return None  # (under torch.compile's tracing the generic path is the graph)
     if TRITON_ON_CPU and triton_kernels(x) is not None:
         return None
     try:
@@ -61,7 +61,8 @@ def triton_kernels(x: Any) -> Any:
     under ``TRITON_ON_CPU``) with triton installed and the kernels on (``CROSSENT_KERNELS``),
     else None."""
     device = "cpu" if TRITON_ON_CPU else "cuda"
-    if not _autograd.kernels_allowed() or not _autograd.is_tensor_on(x, device, ("float32", "float16", "bfloat16")):
+    if compiling() or not _autograd.kernels_allowed() or not _autograd.is_tensor_on(
+            x, device, ("float32", "float16", "bfloat16")):
         return None
     if os.environ.get("CROSSENT_KERNELS", "1") == "0":
         return None

@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
-from crossent._xp import log_of_zero_is_inf
+from crossent._xp import compiling, log_of_zero_is_inf
 from crossent.kernels._autograd import replaying
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,7 +69,7 @@ def _call(name: str, declared: _Declared, prediction: Any, target: Any, args: tu
         raise TypeError(f"{name}() missing required argument {missing[0]!r}")
     extra = {"hess": True} if hess else {}
     with log_of_zero_is_inf():
-        if getattr(prediction, "requires_grad", False) is True and not grad:
+        if getattr(prediction, "requires_grad", False) is True and not grad and not compiling():
             # a torch tensor under autograd: a kernel may take it, and replays it here, on the
             # generic path, if a backward asks for a graph (create_graph=True)
             def replay(x: Any) -> Any:

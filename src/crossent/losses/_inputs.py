@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-import array_api_compat
 import numpy as np
 
 from crossent import _checks
-from crossent._xp import Array, as_array, compute_dtype, is_integer, namespace
+from crossent._xp import Array, as_array, compute_dtype, is_integer, namespace, namespace_of
 
 
 class Common(NamedTuple):
@@ -54,8 +53,8 @@ def _array(name: str, value: Any, xp: Any, like: Array, dtype: Any = None) -> Ar
     one bool: ``alpha=True`` is as much a TypeError as ``gamma=True``."""
     if dtype is not None and isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be a real number or an array of them, got {value!r}")
-    if array_api_compat.is_array_api_obj(value):
-        _checks.real_dtype(name, value.dtype, array_api_compat.array_namespace(value))
+    if (own := namespace_of(value)) is not None:
+        _checks.real_dtype(name, value.dtype, own)
     else:  # a list, a number, ...: as NumPy reads it
         value = np.asarray(value)
         _checks.real_dtype(name, value.dtype, np)
