@@ -63,6 +63,8 @@ def number(name: str, value: Any, *, low: float | None = None, high: float | Non
     int or float, or a 0-d real array. Strings, bools and complex numbers are a TypeError."""
     number = _real_number(value)
     if number is None:
+        if _traced_scalar(value):  # under jax.jit / vmap: used as it is, its range unchecked
+            return value  # type: ignore[no-any-return]
         raise TypeError(f"{name} must be a real number, got {value!r}")
     if math.isnan(number):
         raise ValueError(f"{name} must be a number, got nan")
@@ -74,6 +76,13 @@ def number(name: str, value: Any, *, low: float | None = None, high: float | Non
     if high is not None and (number > high or (high_open and number == high)):
         raise ValueError(f"{name} must be in {interval}, got {number:g}")
     return number
+
+
+def _traced_scalar(value: Any) -> bool:
+    """A 0-d real array whose value cannot be read now (a JAX tracer under jit, grad or vmap)."""
+    own = namespace_of(value)
+    return (own is not None and getattr(value, "ndim", None) == 0 and not is_concrete(value)
+            and dtype_kind(value.dtype, own) in ("integral", "real floating"))
 
 
 def integer(name: str, value: Any, *, low: int | None = None) -> int:

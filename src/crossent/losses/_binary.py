@@ -34,6 +34,7 @@ from crossent.losses._math import (
     safe_log,
     safe_log1m,
     safe_reciprocal,
+    zero,
 )
 from crossent.losses._reduce import kernel_divisor, reduce, reduce_total
 
@@ -85,7 +86,7 @@ def _sigmoid_loss(
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
     gpu = triton_kernels(prediction)
-    if (gpu is not None and not hess and from_logits and gamma == 0 and alpha is None
+    if (gpu is not None and not hess and from_logits and zero(gamma) and alpha is None
             and kernel_takes(sample_weight, pos_weight)):
         # delegation branch: the Triton kernel on the caller's own logits, before any conversion
         y = _inputs.target(target, xp, like=prediction)
@@ -94,7 +95,7 @@ def _sigmoid_loss(
                            reduction=reduction, log_base=log_base, xp=xp)
             return run_on_tensor(prediction, lambda values, want_grad: _sigmoid_triton(
                 gpu, values, y, **options, grad=want_grad), grad=grad, per_row=False)
-    covered = not hess and from_logits and gamma == 0 and alpha is None and kernel_takes(sample_weight, pos_weight)
+    covered = not hess and from_logits and zero(gamma) and alpha is None and kernel_takes(sample_weight, pos_weight)
     checked = not covered or numba_kernels(prediction) is None  # else the kernel checks the targets
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp, check_target=checked)
     shape = tuple(b.x.shape)
@@ -109,7 +110,7 @@ def _sigmoid_loss(
                        log_base=log_base)
         value, g = delegate(_sigmoid_kernel, cpu, b.x, b.y, options, grad=grad, per_row=False, xp=xp)
         return value, None if g is None else xp.astype(g, b.dtype, copy=False)  # g is the kernel's own
-    y = b.y if smoothing == 0 else b.y * (1 - smoothing) + smoothing / 2
+    y = b.y if zero(smoothing) else b.y * (1 - smoothing) + smoothing / 2
     c_pos = y if pos_weight is None else y * _inputs.weights(
         "pos_weight", pos_weight, xp, b.x, shape, "the prediction")
     c_neg = 1 - y
@@ -128,7 +129,7 @@ def _sigmoid_loss(
     ce = -(c_pos * xp.where(c_pos != 0, log_p, xp.zeros_like(log_p))
            + c_neg * xp.where(c_neg != 0, log_q, xp.zeros_like(log_q)))
     loss = ce
-    if gamma:
+    if not zero(gamma):
         q_t = y * q + (1 - y) * p
         loss = power(q_t, gamma, xp) * loss
     alpha_t = None
@@ -146,13 +147,14 @@ def _sigmoid_loss(
             d_ce = -c_pos * safe_reciprocal(p, c_pos != 0, xp) + c_neg * safe_reciprocal(q, c_neg != 0, xp)
             d_qt = 1 - 2 * y
         g = d_ce
-        if gamma:
+        if not zero(gamma):
             # where ce is inf (probabilities of 0 or 1 against a soft target) the infinite term is
             # the one with ce' (its 1/p outgrows log p): drop the other, which would add inf - inf
             finite_ce = ce if from_logits else xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
             g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * finite_ce
         if hess:
-            h = _focal_curvature(p, q, y, c_pos, c_neg, ce, d_ce, q_t if gamma else None, gamma, from_logits, xp)
+            h = _focal_curvature(p, q, y, c_pos, c_neg, ce, d_ce, None if zero(gamma) else q_t, gamma, from_logits,
+                                 xp)
             h = s * (h if alpha_t is None else alpha_t * h)
             if not from_logits:
                 h = clipped.mask(h)

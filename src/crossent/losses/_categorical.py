@@ -30,7 +30,7 @@ from crossent.activations import _log_softmax
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
-from crossent.losses._math import Clip, focal_curvature, power, power_minus_one, safe_log, safe_reciprocal
+from crossent.losses._math import Clip, focal_curvature, power, power_minus_one, safe_log, safe_reciprocal, zero
 from crossent.losses._reduce import kernel_divisor, reduce
 
 __all__ = [
@@ -67,7 +67,7 @@ def _softmax_loss(
                 raise ValueError(f"{name}={value!r} acts on logits; it needs from_logits=True")
 
     gpu = triton_kernels(prediction)
-    if (gpu is not None and not hess and from_logits and alpha is None and epsilon == 0 and priors is None
+    if (gpu is not None and not hess and from_logits and alpha is None and zero(epsilon) and priors is None
             and prediction.ndim and kernel_takes(weight, sample_weight)):
         # delegation branch: the Triton kernel on the caller's own logits (float16 and bfloat16
         # too, accumulated in float32), before any conversion; value checks would wait for the device
@@ -92,7 +92,7 @@ def _softmax_loss(
     t = _inputs.target(target, xp, like=x)
     cpu = numba_kernels(x)
     if (cpu is not None and not hess and 0 not in tuple(x.shape) and _inputs.integer_labels(t, xp)
-            and tuple(t.shape) == batch and target_kind != "dense" and (from_logits or gamma == epsilon == 0)
+            and tuple(t.shape) == batch and target_kind != "dense" and (from_logits or (zero(gamma) and zero(epsilon)))
             and kernel_takes(weight, sample_weight, alpha, priors)):
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
         options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma, alpha=alpha,
@@ -147,7 +147,7 @@ def _softmax_loss(
         class_weight = _inputs.vector("weight", weight, xp, x, num_classes, "class")
         _checks.nonnegative("weight", class_weight, xp)
     per_sample_weight = s * (counts if class_weight is None else xp.sum(y * class_weight, axis=-1))
-    smoothed = y if smoothing == 0 else y * (1 - smoothing) + (smoothing / num_classes) * counts[..., None]
+    smoothed = y if zero(smoothing) else y * (1 - smoothing) + (smoothing / num_classes) * counts[..., None]
     a = smoothed * s[..., None]
     if class_weight is not None:
         a = a * class_weight
@@ -248,8 +248,8 @@ def _softmax_triton(gpu: Any, z: Array, t: Array, *, weight: Any, ignore_index: 
 
 
 def _alpha(alpha: Any, xp: Any, like: Array, num_classes: int) -> Any:
-    if isinstance(alpha, int | float) and not isinstance(alpha, bool):
-        return _checks.number("alpha", alpha, low=0)
+    if (isinstance(alpha, int | float) and not isinstance(alpha, bool)) or getattr(alpha, "ndim", None) == 0:
+        return _checks.number("alpha", alpha, low=0)  # (a 0-d array, traced or not: one α for every class)
     vector = _inputs.vector("alpha", alpha, xp, like, num_classes, "class")
     _checks.nonnegative("alpha", vector, xp)
     return vector
@@ -281,38 +281,38 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     log_p = xp.where(ambiguous, xp.full_like(log_p, float("nan")), log_p)
     log_p = xp.where(dead, xp.full_like(log_p, -float("inf")), log_p)
     lse = xp.where(dead, xp.full_like(lse, -float("inf")), lse)
-    focal = gamma != 0 or epsilon != 0  # plain cross-entropy needs neither p nor 1 - p here
+    focal = not (zero(gamma) and zero(epsilon))  # plain cross-entropy needs neither p nor 1 - p here
     p: Any = xp.exp(log_p) if focal or grad else None
-    q: Any = 1 - p if focal else None
+    q: Any = -xp.expm1(log_p) if focal else None  # 1 - p to its last digit where p is near 1
     # a class with a = 0 adds nothing, even where its logit is -inf (a masked class: log p = -inf);
     # its log p is 0 inside the term, so that no autograd multiplies an infinite slope by a = 0
     used = a != 0
     log_p_used = xp.where(used, log_p, xp.zeros_like(log_p))
-    term = -log_p_used if gamma == 0 else -power(q, gamma, xp) * log_p_used
-    if epsilon:
+    term = -log_p_used if zero(gamma) else -power(q, gamma, xp) * log_p_used
+    if not zero(epsilon):
         term = term + epsilon * q
     loss = xp.sum(xp.where(used, a * term, xp.zeros_like(term)), axis=-1)
-    if z_loss:
+    if not zero(z_loss):
         counted = zl_weight != 0  # (an ignored row's LSE may be -inf: 0 · inf)
         lse_counted = xp.where(counted, lse[..., 0], xp.zeros_like(zl_weight))
         loss = loss + z_loss * zl_weight * lse_counted**2
     if not grad:
         return loss, None, None
 
-    h = -a if gamma == 0 else -a * power(q, gamma, xp)
-    if gamma:  # p log p -> 0 as p -> 0 (a -inf logit)
+    h = -a if zero(gamma) else -a * power(q, gamma, xp)
+    if not zero(gamma):  # p log p -> 0 as p -> 0 (a -inf logit)
         positive = p > 0
         p_log_p = xp.where(positive, p * xp.where(positive, log_p, xp.zeros_like(p)), xp.zeros_like(p))
         h = h + a * power_minus_one(q, gamma, xp) * p_log_p
-    if epsilon:
+    if not zero(epsilon):
         h = h - epsilon * a * p
     g = h - p * xp.sum(h, axis=-1, keepdims=True)
-    if z_loss:  # (where LSE is -inf, p is 0: the z-loss's gradient there is 0, not 0 · inf)
+    if not zero(z_loss):  # (where LSE is -inf, p is 0: the z-loss's gradient there is 0, not 0 · inf)
         lse = xp.where((zl_weight[..., None] != 0) & ~dead, lse, xp.zeros_like(lse))
     d = g_z = None
     if hess:
         d, g_z = _softmax_curvature(z, p, log_p, a, gamma, epsilon, xp)
-    if z_loss:
+    if not zero(z_loss):
         zl = (2 * z_loss) * zl_weight[..., None]
         g = g + zl * lse * p
         if d is not None:  # d²/dz_j² λ LSE² = 2λ (p_j² + LSE p_j (1 - p_j))
@@ -411,7 +411,7 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
     log_p = clipped.logs(safe_log(p, used, xp))[0]  # -inf where p = 0 and the class counts: the loss is inf
     q = 1 - p
     term = -power(q, gamma, xp) * log_p
-    if epsilon:
+    if not zero(epsilon):
         term = term + epsilon * q
     loss = xp.sum(a * term, axis=-1)
     if not grad:
@@ -419,9 +419,9 @@ def _from_probabilities(p: Array, a: Array, gamma: float, epsilon: float, eps: f
 
     # d/dp [-(1-p)^γ log p + ε(1-p)] = γ(1-p)^{γ-1} log p - (1-p)^γ / p - ε
     g = -power(q, gamma, xp) * safe_reciprocal(p, used, xp)
-    if gamma:
+    if not zero(gamma):
         g = g + power_minus_one(q, gamma, xp) * log_p
-    if epsilon:
+    if not zero(epsilon):
         g = g - epsilon
     d = None
     if hess:  # each probability on its own: a ψ''(p), the ε term being linear

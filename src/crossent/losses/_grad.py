@@ -59,6 +59,12 @@ def value_grad_hess(loss: Callable[..., Any] | str, prediction: Array, target: A
     >>> grad.tolist(), hess.tolist()
     ([[-0.5, 0.5]], [[0.25, 0.25]])
     """
+    from crossent._checks import _traced_scalar
+
     name, declared = lookup(loss)
+    for option, value in options.items():
+        if _traced_scalar(value):
+            raise TypeError(f"value_grad_hess needs concrete hyperparameters; {option} is traced (jax.jit, vmap): "
+                            f"pass it as a static argument, or use value_and_grad, which takes traced ones")
     value, grad, hess = _call(name, declared, prediction, target, args, options, grad=True, hess=True)
     return value, grad, hess

@@ -18,29 +18,41 @@ def safe_log(x: Array, used: Array, xp: Any) -> Array:
     return xp.where(used, xp.log(xp.where(used, x, xp.ones_like(x))), xp.zeros_like(x))
 
 
-def power(q: Array, gamma: float, xp: Any) -> Array:
+def zero(value: Any) -> bool:
+    """Whether a hyperparameter is known to be 0: a traced one (jax.jit or vmap over ``gamma``,
+    say) is not known, and takes the general branch, which is exact at 0 as well."""
+    return isinstance(value, int | float) and value == 0
+
+
+def known(value: Any) -> bool:
+    """Whether a hyperparameter is a concrete number (not traced)."""
+    return isinstance(value, int | float)
+
+
+def power(q: Array, gamma: Any, xp: Any) -> Array:
     """q**gamma for q in [0, 1], gamma ≥ 0, with 0**0 = 1 and a finite autograd derivative."""
-    if gamma == 0:
+    if zero(gamma):
         return xp.ones_like(q)
-    if gamma >= 1:
+    if known(gamma) and gamma >= 1:
         return q**gamma
     positive = q > 0  # d/dq q**gamma is inf at 0 for gamma < 1
-    return xp.where(positive, xp.where(positive, q, xp.ones_like(q)) ** gamma, xp.zeros_like(q))
+    at_zero = xp.zeros_like(q) if known(gamma) else xp.where(gamma == 0, xp.ones_like(q), xp.zeros_like(q))
+    return xp.where(positive, xp.where(positive, q, xp.ones_like(q)) ** gamma, at_zero)
 
 
-def power_minus_one(q: Array, gamma: float, xp: Any) -> Array:
+def power_minus_one(q: Array, gamma: Any, xp: Any) -> Array:
     """gamma * q**(gamma - 1), the derivative of q**gamma; 0 where q = 0 and gamma < 1.
 
     That 0 is the right limit wherever the loss uses it: the factor multiplying it vanishes at
     least as fast as q**(1 - gamma) (see the derivations in the cores).
     """
-    if gamma == 0:
+    if zero(gamma):
         return xp.zeros_like(q)
-    if gamma >= 1:
+    if known(gamma) and gamma >= 1:
         return gamma * q ** (gamma - 1)
     positive = q > 0
-    return xp.where(positive, gamma * xp.where(positive, q, xp.ones_like(q)) ** (gamma - 1),
-                    xp.zeros_like(q))
+    at_zero = xp.zeros_like(q) if known(gamma) else xp.where(gamma == 1, xp.ones_like(q), xp.zeros_like(q))
+    return xp.where(positive, gamma * xp.where(positive, q, xp.ones_like(q)) ** (gamma - 1), at_zero)
 
 
 def safe_log1m(p: Array, used: Array, xp: Any) -> Array:
