@@ -332,3 +332,47 @@ def test_small_predictions_take_the_generic_path(monkeypatch: pytest.MonkeyPatch
     large = rng.normal(size=(_cpu.MIN_ELEMENTS // 4, 4))
     crossent.value_and_grad(crossent.cross_entropy, large, rng.integers(0, 4, size=large.shape[0]))
     assert called == ["softmax_cross_entropy"]
+
+
+def random_mix(seed: int) -> tuple[Any, np.ndarray, np.ndarray, Any, dict[str, Any]]:
+    """A random softmax-family call the kernel covers: loss, options, shape, dtype and logits (some
+    large, some masked) drawn from ``seed``. The mixes of issue 10's fuzzing, kept."""
+    rng = np.random.default_rng([7, seed])
+    dtype = DTYPES[seed % 2]
+    loss = [crossent.cross_entropy, crossent.focal_loss, crossent.poly1_cross_entropy,
+            crossent.logit_adjusted_cross_entropy][rng.integers(4)]
+    n, c = int(rng.integers(1, 60)), int(rng.integers(1, 40))
+    options: dict[str, Any] = {}
+    if rng.random() < 0.5:
+        options["weight"] = "per-class"
+    if rng.random() < 0.5:
+        options["sample_weight"] = "per-sample"
+    if rng.random() < 0.3:
+        options["ignore_index"] = -100
+    if rng.random() < 0.5:
+        options["label_smoothing"] = float(rng.choice([0.05, 0.1, 0.5, 1.0]))
+    if loss is crossent.focal_loss:
+        options["gamma"] = float(rng.choice([0.0, 0.5, 1.0, 2.0, 3.0]))
+        if rng.random() < 0.5:
+            options["alpha"] = "per-class" if rng.random() < 0.5 else 0.25
+    elif loss is crossent.poly1_cross_entropy:
+        options["epsilon"] = float(rng.choice([-1.0, 1.0, 2.0]))
+    else:
+        if rng.random() < 0.3:
+            options["z_loss"] = 1e-3
+        if rng.random() < 0.3:
+            options["logit_softcap"] = float(rng.choice([1.0, 5.0, 30.0]))
+        if loss is crossent.logit_adjusted_cross_entropy:
+            options["priors"] = "per-class"
+            options["tau"] = float(rng.choice([0.5, 1.0, 1.5]))
+    z, labels, options = softmax_case(rng, n, c, dtype, options, scale=float(rng.choice([1.0, 5.0, 50.0])))
+    if c > 2 and rng.random() < 0.3:
+        z[:, -1] = -np.inf  # a masked class
+        labels = np.where(labels == c - 1, 0, labels)
+    return loss, z, labels, dtype, options
+
+
+@pytest.mark.parametrize("seed", range(120))
+def test_random_option_mixes_kernel_against_generic(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    loss, z, labels, dtype, options = random_mix(seed)
+    compare(monkeypatch, loss, z, labels, dtype, **options)
