@@ -376,3 +376,34 @@ def random_mix(seed: int) -> tuple[Any, np.ndarray, np.ndarray, Any, dict[str, A
 def test_random_option_mixes_kernel_against_generic(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     loss, z, labels, dtype, options = random_mix(seed)
     compare(monkeypatch, loss, z, labels, dtype, **options)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_binary_and_probability_mixes_kernel_against_generic(monkeypatch: pytest.MonkeyPatch,
+                                                                    seed: int) -> None:
+    # the sigmoid kernel (binary cross-entropy from logits) and the log-loss kernel (probabilities)
+    rng = np.random.default_rng([11, seed])
+    dtype = DTYPES[seed % 2]
+    n, c = int(rng.integers(1, 60)), int(rng.integers(1, 12))
+    if seed % 4 < 2:
+        z = (rng.normal(size=(n, c)) * float(rng.choice([1.0, 10.0, 100.0]))).astype(dtype)
+        y = (rng.random((n, c)) < 0.3).astype(dtype) if rng.random() < 0.5 else rng.random((n, c)).astype(dtype)
+        options: dict[str, Any] = {}
+        if rng.random() < 0.5:
+            options["pos_weight"] = rng.uniform(0.5, 3.0, size=c)
+        if rng.random() < 0.5:
+            options["label_smoothing"] = float(rng.choice([0.05, 0.2]))
+        if rng.random() < 0.5:
+            options["sample_weight"] = rng.uniform(0.0, 2.0, size=(n, c))
+        compare(monkeypatch, crossent.binary_cross_entropy, z, y, dtype, **options)
+    else:
+        p = rng.dirichlet(np.ones(c) * float(rng.choice([0.1, 1.0])), size=n).astype(dtype)
+        labels = rng.integers(0, c, size=n)
+        options = {"from_logits": False}
+        if rng.random() < 0.5:
+            options["weight"] = rng.uniform(0.1, 2.0, size=c)
+        if rng.random() < 0.5:
+            options["label_smoothing"] = 0.1
+        if rng.random() < 0.5:
+            options["eps"] = float(rng.choice([1e-7, 1e-3]))
+        compare(monkeypatch, crossent.cross_entropy, p, labels, dtype, **options)
