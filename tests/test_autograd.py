@@ -10,17 +10,16 @@ sum of the per-sample losses, which is what ``value_and_grad`` documents. Probab
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pytest
 
 import crossent
+from cases import BINARY, Case, convert, make_inputs
 from conftest import assert_close
 
 REDUCTIONS = ("none", "mean", "sum")
-BINARY = ("binary_cross_entropy", "binary_focal_loss", "asymmetric_loss")
 
 # Option arrays, fixed so that case ids stay readable. Shapes: softmax inputs are [5, 4] (or
 # [2, 4, 3] with axis=1), binary inputs [4, 3].
@@ -33,16 +32,6 @@ PW3 = np.array([0.5, 2.0, 3.0])  # pos_weight, one per label
 A3 = np.array([0.25, 0.75, 0.5])  # binary alpha, one per label
 SW43 = np.array([[1.0, 0.0, 2.0], [0.5, 1.0, 1.0], [3.0, 1.0, 0.25], [1.0, 2.0, 1.0]])
 SW41 = np.array([[1.0], [0.0], [2.0], [0.5]])
-
-
-class Case(NamedTuple):
-    loss: str
-    options: dict[str, Any]
-    target: str = "labels"  # labels | soft | onehot | onehot_zero_row | all_ignored (softmax); 01 | soft (binary)
-    shape: tuple[int, ...] | None = None
-    scale: float = 1.5  # standard deviation of the logits
-    jax: bool = True  # also against jax.grad (JAX compiles every new operation: half the cases
-    #                   suffice there, together covering every loss and every option)
 
 
 def _id(case: Case) -> str:
@@ -137,51 +126,12 @@ CASES = [
 BY_ID = {_id(case): case for case in CASES}
 
 
-def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-def make_inputs(case: Case, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """float64 prediction (logits, or probabilities strictly inside (0, 1)) and its target."""
-    rng = np.random.default_rng(seed)
-    from_logits = case.options.get("from_logits", True)
-    if case.loss in BINARY:
-        shape = case.shape or (4, 3)
-        z = rng.normal(scale=case.scale, size=shape)
-        y = rng.uniform(size=shape) if case.target == "soft" else (rng.uniform(size=shape) < 0.5).astype(np.float64)
-        return (z if from_logits else 1 / (1 + np.exp(-z))), y
-    shape = case.shape or (5, 4)
-    axis = case.options.get("axis", -1) % len(shape)
-    num_classes = shape[axis]
-    batch = shape[:axis] + shape[axis + 1:]
-    z = rng.normal(scale=case.scale, size=shape)
-    prediction = z if from_logits else _softmax(z, axis)
-    labels = rng.integers(0, num_classes, size=batch)
-    if case.target in ("labels", "all_ignored"):
-        ignore_index = case.options.get("ignore_index")
-        if ignore_index is not None:
-            labels.reshape(-1)[:: 1 if case.target == "all_ignored" else 3] = ignore_index
-        return prediction, labels
-    if case.target == "soft":
-        dense = rng.dirichlet(np.ones(num_classes), size=batch)
-    else:
-        dense = np.eye(num_classes)[labels]
-        if case.target == "onehot_zero_row":
-            dense.reshape(-1, num_classes)[0] = 0.0
-    return prediction, np.moveaxis(dense, -1, axis)
-
-
-def _convert(options: dict[str, Any], asarray: Callable[[np.ndarray], Any]) -> dict[str, Any]:
-    return {key: asarray(value) if isinstance(value, np.ndarray) else value for key, value in options.items()}
-
-
 def torch_autograd(loss: str, prediction: np.ndarray, target: np.ndarray, **options: Any) -> tuple[Any, Any]:
     """The loss and torch.autograd's gradient of its sum, on float64 tensors."""
     import torch
 
     z = torch.tensor(prediction, dtype=torch.float64, requires_grad=True)
-    value = getattr(crossent, loss)(z, torch.asarray(target), **_convert(options, torch.asarray))
+    value = getattr(crossent, loss)(z, torch.asarray(target), **convert(options, torch.asarray))
     (grad,) = torch.autograd.grad(value.sum(), z)
     return value.detach().numpy(), grad.numpy()
 
@@ -192,7 +142,7 @@ def jax_grad(loss: str, prediction: np.ndarray, target: np.ndarray, **options: A
     import jax.numpy as jnp
 
     y = jnp.asarray(target)
-    options = _convert(options, jnp.asarray)
+    options = convert(options, jnp.asarray)
 
     def total(z: Any) -> tuple[Any, Any]:
         value = getattr(crossent, loss)(z, y, **options)
@@ -214,7 +164,7 @@ def _closed_form(library: str, loss: str, prediction: np.ndarray, target: np.nda
     """value_and_grad on the library's own arrays, read back as NumPy (with the gradient's dtype)."""
     xp = _import(library)
     to = xp.asarray
-    value, grad = crossent.value_and_grad(loss, to(prediction), to(target), **_convert(options, to))
+    value, grad = crossent.value_and_grad(loss, to(prediction), to(target), **convert(options, to))
     dtype = grad.dtype
     if library == "torch":
         value, grad = value.numpy(), grad.numpy()
@@ -303,7 +253,7 @@ def test_torch_gradcheck(case: Case) -> None:
     prediction, target = make_inputs(case, seed=1)
     z = torch.tensor(prediction, dtype=torch.float64, requires_grad=True)
     y = torch.asarray(target)
-    options = _convert(case.options, torch.asarray)
+    options = convert(case.options, torch.asarray)
     loss = getattr(crossent, case.loss)
     assert torch.autograd.gradcheck(lambda z: loss(z, y, **options), (z,))
 
@@ -515,7 +465,7 @@ def test_float32_gives_float32_gradient(backend: Any, case: Case) -> None:
     prediction, target = make_inputs(case)
     z = backend.asarray(prediction, backend.xp.float32)
     y = backend.asarray(target)
-    options = _convert(case.options, backend.asarray)
+    options = convert(case.options, backend.asarray)
     value, grad = crossent.value_and_grad(case.loss, z, y, **options)
     assert grad.dtype == backend.xp.float32
     assert value.dtype == backend.xp.float32
@@ -532,7 +482,7 @@ def test_half_precision_torch(case: Case, dtype: str) -> None:
     prediction, target = make_inputs(case)
     z16 = torch.tensor(prediction, dtype=half)
     y = torch.asarray(target)
-    options = _convert(case.options, torch.asarray)
+    options = convert(case.options, torch.asarray)
     loss = getattr(crossent, case.loss)
     value, grad = crossent.value_and_grad(loss, z16, y, **options)
     assert grad.dtype == half

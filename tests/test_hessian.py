@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pytest
 
+import cases
 import crossent
-from conftest import Backend, assert_close
+from cases import BINARY, Case, convert
+from conftest import Backend, assert_close, softmax_rows
 
-BINARY = ("binary_cross_entropy", "binary_focal_loss", "asymmetric_loss")
 SOFTMAX = ("cross_entropy", "sparse_categorical_cross_entropy", "categorical_cross_entropy", "focal_loss",
            "poly1_cross_entropy", "logit_adjusted_cross_entropy")
 REDUCTIONS = ("none", "sum", "mean")
@@ -44,14 +45,6 @@ AB4 = np.array([0.25, 0.75, 0.5, 0.9])  # binary alpha, one per label of [3, 4]
 SW34 = np.array([[1.0, 0.0, 2.0, 0.5], [0.5, 1.0, 1.0, 3.0], [3.0, 1.0, 0.25, 1.0]])
 SW31 = np.array([[1.0], [0.0], [2.0]])
 SW6 = np.array([1.0, 2.0, 0.0, 0.5, 1.5, 1.0])
-
-
-class Case(NamedTuple):
-    loss: str
-    options: dict[str, Any]
-    target: str = "labels"  # labels | soft | onehot | onehot_zero_row | all_ignored (softmax); 01 | soft (binary)
-    shape: tuple[int, ...] | None = None
-    scale: float = 1.5  # standard deviation of the logits
 
 
 def _id(case: Case) -> str:
@@ -152,45 +145,8 @@ CASES = [
 BY_ID = {_id(case): case for case in CASES}
 
 
-def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
-
-
 def make_inputs(case: Case, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """float64 prediction (logits, or probabilities strictly inside (0, 1)) and its target."""
-    rng = np.random.default_rng(seed)
-    from_logits = case.options.get("from_logits", True)
-    if case.loss in BINARY:
-        shape = case.shape or (3, 4)
-        z = rng.normal(scale=case.scale, size=shape)
-        y = rng.uniform(size=shape) if case.target == "soft" else (rng.uniform(size=shape) < 0.5).astype(np.float64)
-        return (z if from_logits else 1 / (1 + np.exp(-z))), y
-    shape = case.shape or (5, 4)
-    axis = case.options.get("axis", -1) % len(shape)
-    num_classes = shape[axis]
-    batch = shape[:axis] + shape[axis + 1:]
-    z = rng.normal(scale=case.scale, size=shape)
-    prediction = z if from_logits else _softmax(z, axis)
-    labels = rng.integers(0, num_classes, size=batch)
-    if case.target in ("labels", "all_ignored"):
-        ignore_index = case.options.get("ignore_index")
-        if ignore_index is not None:
-            labels.reshape(-1)[:: 1 if case.target == "all_ignored" else 3] = ignore_index
-        return prediction, labels
-    if case.target == "soft":
-        dense = rng.dirichlet(np.ones(num_classes), size=batch)
-    else:
-        dense = np.eye(num_classes)[labels]
-        if case.target == "onehot_zero_row":
-            dense.reshape(-1, num_classes)[0] = 0.0
-    return prediction, np.moveaxis(dense, -1, axis)
-
-
-def _convert(options: dict[str, Any], asarray: Callable[[np.ndarray], Any]) -> dict[str, Any]:
-    return {key: asarray(value) if isinstance(value, np.ndarray) else value for key, value in options.items()}
-
-
+    return cases.make_inputs(case, seed, binary_shape=(3, 4))
 def value_grad_hess(loss: Any, prediction: Any, target: Any, *args: Any, **options: Any) -> tuple[Any, Any, Any]:
     return crossent.value_grad_hess(loss, prediction, target, *args, **options)
 
@@ -367,7 +323,7 @@ def test_hessian_equals_torch_hessian_of_the_loss(case: Case, reduction: str) ->
     assert isinstance(grad, np.ndarray) and grad.shape == prediction.shape and grad.dtype == np.float64
     loss = getattr(crossent, case.loss)
     y = torch.asarray(target)
-    torch_options = _convert(options, torch.asarray)
+    torch_options = convert(options, torch.asarray)
     auto_value, auto_grad, auto_hess = torch_derivatives(lambda z: loss(z, y, **torch_options), prediction)
     assert np.all(np.isfinite(auto_hess))
     close(value, auto_value, what="value")
@@ -436,7 +392,7 @@ JAX_CASES = [  # (JAX compiles every new operation: one reduction each)
 def test_hessian_equals_jax_hessian(jax64: Any, case: Case) -> None:
     jax, jnp = jax64, jax64.numpy
     prediction, target = make_inputs(case, seed=2)
-    options = _convert(case.options, jnp.asarray)
+    options = convert(case.options, jnp.asarray)
     z, y = jnp.asarray(prediction), jnp.asarray(target)
     loss = getattr(crossent, case.loss)
 
@@ -486,7 +442,7 @@ def test_every_backend_agrees_with_numpy(backend: Backend, case: Case, dtype: st
     expected = value_grad_hess(case.loss, prediction, target, **{**case.options, "reduction": "sum"})
     z = backend.asarray(prediction, getattr(backend.xp, dtype))
     y = backend.asarray(target)
-    options = _convert({**case.options, "reduction": "sum"}, backend.asarray)
+    options = convert({**case.options, "reduction": "sum"}, backend.asarray)
     value, grad, hess = value_grad_hess(case.loss, z, y, **options)
     for name, got in (("gradient", grad), ("Hessian", hess)):
         assert type(got) is type(z), name  # the caller's kind of array
@@ -842,7 +798,7 @@ def test_cross_entropy_hessian_is_w_p_one_minus_p(target_kind: str) -> None:
     case = Case("cross_entropy", {}, target_kind)
     prediction, target = make_inputs(case, seed=3)
     labels = target if target_kind == "labels" else target.argmax(-1)
-    p = _softmax(prediction, -1)
+    p = softmax_rows(prediction)
     w = W4[labels] * SW5
     _, _, hess = value_grad_hess("cross_entropy", prediction, target, weight=W4, sample_weight=SW5, reduction="sum")
     close(hess, w[:, None] * p * (1 - p), rtol=1e-12)
