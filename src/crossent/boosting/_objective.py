@@ -114,11 +114,7 @@ class Objective:
         """The loss's own prediction and target for these margins and labels."""
         labels = np.asarray(labels)
         if margins.ndim == 1:
-            if labels.shape != margins.shape:
-                raise ValueError(f"labels of shape {labels.shape} do not match margins of shape {margins.shape}")
-            y = labels.astype(np.float64)
-            if not np.all((y == 0) | (y == 1)):
-                raise ValueError("labels of a one-margin (binary) objective must be 0 or 1")
+            y = _binary_labels(margins, labels)
             if self.sigmoid:
                 return margins, y
             return np.stack([np.zeros_like(margins), margins], axis=1), y.astype(np.int64)
@@ -167,10 +163,12 @@ class Objective:
         from crossent.losses import value_grad_hess
 
         margins = np.asarray(margins, dtype=np.float64)
+        if self._margin is not None and margins.ndim == 1 and np.all(np.isfinite(margins)):
+            # (the labels checked, but no two-class logits [0, z] made for the loss)
+            return self._margin_grad_hess(margins, _binary_labels(margins, np.asarray(labels)),
+                                          self._options(margins, weight).get("sample_weight"))
         prediction, target = self._target(margins, labels)
         options = self._options(margins, weight)
-        if self._margin is not None and margins.ndim == 1 and np.all(np.isfinite(margins)):
-            return self._margin_grad_hess(margins, target, options.get("sample_weight"))
         _, g, h = value_grad_hess(self.loss, prediction, target, **options)
         g, h = np.asarray(g), np.asarray(h)
         two_class = margins.ndim == 1 and not self.sigmoid
@@ -308,6 +306,16 @@ class Objective:
         b = start.copy()
         b[present] = result.x
         return b
+
+
+def _binary_labels(margins: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The 0/1 labels of a one-margin objective as float64, checked against the margins."""
+    if labels.shape != margins.shape:
+        raise ValueError(f"labels of shape {labels.shape} do not match margins of shape {margins.shape}")
+    y = labels.astype(np.float64)
+    if not np.all((y == 0) | (y == 1)):
+        raise ValueError("labels of a one-margin (binary) objective must be 0 or 1")
+    return y
 
 
 def _margin_kernel(loss: str, options: dict[str, Any]) -> tuple[float, float, np.ndarray | None, float] | None:
