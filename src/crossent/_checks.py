@@ -29,6 +29,36 @@ def reduction(value: Any) -> str:
     return str(value)
 
 
+def denominator(value: Any, reduction: str) -> Any:
+    """The "mean" reduction's given total weight, or None for Σwᵢ over the call's own samples.
+
+    A real number ≥ 0 (returned as a float) or a 0-d real array (returned as it is). Its value is
+    checked where it can be read without waiting for a device: a number, a NumPy, CPU-tensor or
+    eager JAX array. A CUDA tensor, a tracer or a fake tensor is used unread, so that a total
+    summed on the device costs no host sync.
+    """
+    if value is None:
+        return None
+    if reduction != "mean":
+        raise ValueError(f"denominator= replaces the mean's total weight; it needs reduction='mean', "
+                         f"got reduction={reduction!r}")
+    number = _real_number(value)
+    if number is None:
+        own = namespace_of(value)
+        if (own is None or getattr(value, "ndim", None) != 0
+                or dtype_kind(value.dtype, own) not in ("integral", "real floating")):
+            shape = f" of shape {tuple(value.shape)}" if hasattr(value, "shape") else ""
+            raise TypeError(f"denominator must be a real number >= 0 or a 0-d array of one, "
+                            f"got {type(value).__name__}{shape}")
+        if not is_concrete(value) or getattr(getattr(value, "device", None), "type", "cpu") != "cpu":
+            return value  # unread: traced, fake, or on a device
+        number = scalar(value)
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"denominator must be a finite number >= 0 (the total weight the sum is "
+                         f"divided by), got {number!r}")
+    return value if namespace_of(value) is not None else number
+
+
 def _real_number(value: Any) -> float | None:
     """``value`` as a float if it is one real number: a Python or NumPy int or float, or a 0-d
     array of an integer or real floating dtype whose value can be read; else None (strings,

@@ -36,7 +36,7 @@ from crossent.losses._math import (
     safe_reciprocal,
     zero,
 )
-from crossent.losses._reduce import kernel_divisor, reduce, reduce_total
+from crossent.losses._reduce import kernel_divisor, kernel_total, reduce, reduce_total
 
 __all__ = ["asymmetric_loss", "binary_cross_entropy", "binary_focal_loss"]
 
@@ -80,22 +80,24 @@ def _sigmoid_loss(
     prediction: Any, target: Any, *, pos_weight: Any = None, label_smoothing: float = 0.0,
     gamma: float = 0.0, alpha: Any = None, from_logits: bool = True, reduction: str = "mean",
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
-    xp: Any = None, grad: bool, hess: bool = False,
+    denominator: Any = None, xp: Any = None, grad: bool, hess: bool = False,
 ) -> tuple[Array, ...]:
-    xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
+    xp, reduction, log_base, eps, denominator = _inputs.common(
+        prediction, target, xp=xp, reduction=reduction, base=base, eps=eps, denominator=denominator)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
     gpu = triton_kernels(prediction)
     if (gpu is not None and not hess and from_logits and zero(gamma) and alpha is None
-            and kernel_takes(sample_weight, pos_weight)):
+            and kernel_takes(sample_weight, pos_weight, denominator)):
         # delegation branch: the Triton kernel on the caller's own logits, before any conversion
         y = _inputs.target(target, xp, like=prediction)
         if tuple(y.shape) == tuple(prediction.shape) and prediction.ndim:
             options = dict(sample_weight=sample_weight, pos_weight=pos_weight, smoothing=smoothing,
-                           reduction=reduction, log_base=log_base, xp=xp)
+                           reduction=reduction, log_base=log_base, denominator=denominator, xp=xp)
             return run_on_tensor(prediction, lambda values, want_grad: _sigmoid_triton(
                 gpu, values, y, **options, grad=want_grad), grad=grad, per_row=False)
-    covered = not hess and from_logits and zero(gamma) and alpha is None and kernel_takes(sample_weight, pos_weight)
+    covered = (not hess and from_logits and zero(gamma) and alpha is None
+               and kernel_takes(sample_weight, pos_weight, denominator))
     checked = not covered or numba_kernels(prediction) is None  # else the kernel checks the targets
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp, check_target=checked)
     shape = tuple(b.x.shape)
@@ -107,7 +109,7 @@ def _sigmoid_loss(
         w_pos = None if pos_weight is None else _inputs.weights("pos_weight", pos_weight, xp, b.x, shape,
                                                                 "the prediction")
         options = dict(weights=b.weights, pos_weight=w_pos, smoothing=smoothing, reduction=reduction,
-                       log_base=log_base)
+                       log_base=log_base, denominator=denominator)
         value, g = delegate(_sigmoid_kernel, cpu, b.x, b.y, options, grad=grad, per_row=False, xp=xp)
         return value, None if g is None else xp.astype(g, b.dtype, copy=False)  # g is the kernel's own
     y = b.y if zero(smoothing) else b.y * (1 - smoothing) + smoothing / 2
@@ -163,10 +165,10 @@ def _sigmoid_loss(
         g = s * g
         if not from_logits:
             g = clipped.mask(g)
-    value, g = reduce(loss, g, s, reduction, log_base, xp)
+    value, g = reduce(loss, g, s, reduction, log_base, xp, denominator)
     if not hess:
         return value, None if g is None else xp.astype(g, b.dtype)
-    h = reduce(loss, h, s, reduction, log_base, xp)[1]
+    h = reduce(loss, h, s, reduction, log_base, xp, denominator)[1]
     return value, xp.astype(g, b.dtype), xp.astype(h, b.dtype)
 
 
@@ -215,12 +217,12 @@ def _inverse_square(x: Array, used: Array, xp: Any) -> Array:
 
 
 def _sigmoid_kernel(cpu: Any, x: Array, y: Array, *, weights: Array | None, pos_weight: Array | None,
-                    smoothing: float, reduction: str, log_base: float | None, grad: bool,
-                    xp: Any) -> tuple[Array, Array | None]:
+                    smoothing: float, reduction: str, log_base: float | None, denominator: Any,
+                    grad: bool, xp: Any) -> tuple[Array, Array | None]:
     """_sigmoid_loss from logits by the CPU kernel, on validated NumPy inputs: (value, gradient or
     None). The kernel divides the gradient by the reduction's divisor in its own pass and, unless
     the reduction is "none", sums the losses instead of storing them."""
-    weight_total = x.size if weights is None else float(xp.sum(weights, dtype=xp.float64))
+    weight_total = kernel_total(x.size if weights is None else xp.sum(weights, dtype=xp.float64), denominator)
     divisor = kernel_divisor(weight_total, reduction, log_base)
     result = cpu.sigmoid_cross_entropy(
         x, y, weights, pos_weight, smoothing=smoothing, grad=grad and divisor is not None,
@@ -231,12 +233,14 @@ def _sigmoid_kernel(cpu: Any, x: Array, y: Array, *, weights: Array | None, pos_
     if grad and g is None:  # a mean over no weight: the gradient is 0
         g = xp.zeros_like(x)
     if loss is not None:
-        return reduce(loss, None, xp.ones_like(x) if weights is None else weights, reduction, log_base, xp)[0], g
+        return reduce(loss, None, xp.ones_like(x) if weights is None else weights, reduction, log_base, xp,
+                      denominator)[0], g
     return xp.asarray(reduce_total(total, weight_total, reduction, log_base), dtype=x.dtype), g
 
 
 def _sigmoid_triton(gpu: Any, z: Array, y: Array, *, sample_weight: Any, pos_weight: Any, smoothing: float,
-                    reduction: str, log_base: float | None, grad: bool, xp: Any) -> tuple[Array, Array | None]:
+                    reduction: str, log_base: float | None, denominator: Any, grad: bool,
+                    xp: Any) -> tuple[Array, Array | None]:
     """_sigmoid_loss from logits by the Triton kernel on a device tensor ``z`` (any float dtype):
     (value, gradient or None), with no host sync: shapes are checked, values are not."""
     shape = tuple(z.shape)
@@ -246,7 +250,11 @@ def _sigmoid_triton(gpu: Any, z: Array, y: Array, *, sample_weight: Any, pos_wei
     w_pos = None if pos_weight is None else _inputs.weights(
         "pos_weight", pos_weight, xp, like, shape, "the prediction", check_values=False)
     scale: Any = 1.0 if log_base is None else 1 / log_base
-    if reduction == "mean":
+    if reduction == "mean" and denominator is not None:
+        total = as_array(denominator, xp, like=like, dtype=xp.float32)
+        positive = total > 0
+        scale = xp.where(positive, scale / xp.where(positive, total, xp.ones_like(total)), xp.zeros_like(total))
+    elif reduction == "mean":
         if s is None:
             scale = scale / max(z.size if isinstance(z.size, int) else z.numel(), 1)
         else:
@@ -256,7 +264,7 @@ def _sigmoid_triton(gpu: Any, z: Array, y: Array, *, sample_weight: Any, pos_wei
     loss, g = gpu.sigmoid_cross_entropy(z, y, sample_weight=s, pos_weight=w_pos, smoothing=smoothing, grad=grad,
                                         grad_scale=scale)
     weights = xp.ones_like(loss) if s is None else s
-    return reduce(loss, None, weights, reduction, log_base, xp)[0], g
+    return reduce(loss, None, weights, reduction, log_base, xp, denominator)[0], g
 
 
 def _binary_alpha(alpha: Any, xp: Any, like: Array, shape: tuple[int, ...]) -> Any:
@@ -271,13 +279,14 @@ def _asymmetric_loss(
     prediction: Any, target: Any, *, gamma_pos: float = 0.0, gamma_neg: float = 4.0,
     clip: float = 0.05, from_logits: bool = True, reduction: str = "mean",
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
-    xp: Any = None, grad: bool, hess: bool = False,
+    denominator: Any = None, xp: Any = None, grad: bool, hess: bool = False,
 ) -> tuple[Array, ...]:
     # ℓ = -s [y q^γ⁺ log p + (1 - y) p_m^γ⁻ log(1 - p_m)],  p_m = max(p - m, 0), 1 - p_m = min(q + m, 1)
     # d/dz of the positive term:  γ⁺ p q^γ⁺ log p - q^(γ⁺+1)
     # d/dz of the negative term:  [p > m] pq (p_m^γ⁻ / (1 - p_m) - γ⁻ p_m^(γ⁻-1) log(1 - p_m)),
     #   which for m = 0 is p^(γ⁻+1) - γ⁻ p^γ⁻ q log q (no division, exact at any logit).
-    xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
+    xp, reduction, log_base, eps, denominator = _inputs.common(
+        prediction, target, xp=xp, reduction=reduction, base=base, eps=eps, denominator=denominator)
     gamma_pos = _checks.number("gamma_pos", gamma_pos, low=0)
     gamma_neg = _checks.number("gamma_neg", gamma_neg, low=0)
     m = _checks.number("clip", clip, low=0, high=1, high_open=True)
@@ -326,7 +335,7 @@ def _asymmetric_loss(
         g = s * (y * g_pos + (1 - y) * g_neg)
         if not from_logits:
             g = clipped.mask(g)
-    value, g = reduce(loss, g, s, reduction, log_base, xp)
+    value, g = reduce(loss, g, s, reduction, log_base, xp, denominator)
     if not hess:
         return value, None if g is None else xp.astype(g, b.dtype)
     h_pos, h_neg = _asymmetric_curvature(p, q, log_p, p_m, q_m, log_qm, gamma_pos, gamma_neg, m, from_logits, xp)
@@ -335,7 +344,7 @@ def _asymmetric_loss(
                                                                               zero))
     if not from_logits:
         h = clipped.mask(h)
-    h = reduce(loss, h, s, reduction, log_base, xp)[1]
+    h = reduce(loss, h, s, reduction, log_base, xp, denominator)[1]
     return value, xp.astype(g, b.dtype), xp.astype(h, b.dtype)
 
 
@@ -395,7 +404,8 @@ def _scalars_as_one_element(core: Any) -> Any:
 def binary_cross_entropy(
     prediction: Array, target: Array, /, *, pos_weight: Array | None = None,
     label_smoothing: float = 0.0, from_logits: bool = True, reduction: str = "mean",
-    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None,
     xp: Any = None,
 ) -> Array:
     """Binary cross-entropy (log loss), element-wise: two classes, or one per label (multi-label).
@@ -410,7 +420,8 @@ def binary_cross_entropy(
         pos_weight: weight w⁺ of the positive term, broadcastable to the prediction (one per
             label: ``[L]``); in the numerator only, as PyTorch's BCEWithLogitsLoss.
         label_smoothing: ε, as Keras (y(1 - ε) + ε/2).
-        from_logits, reduction, base, eps: as :func:`cross_entropy`; ``"none"`` is element-wise.
+        from_logits, reduction, base, denominator, eps: as :func:`cross_entropy`; ``"none"`` is
+            element-wise.
         sample_weight: weights broadcastable to the prediction; ``"mean"`` divides by their sum.
 
     The texts' BCEWithLogits example:
@@ -425,6 +436,7 @@ def binary_focal_loss(
     prediction: Array, target: Array, /, *, gamma: float = 2.0, alpha: float | Array | None = None,
     pos_weight: Array | None = None, label_smoothing: float = 0.0, from_logits: bool = True,
     reduction: str = "mean", sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None,
     eps: float | None = None, xp: Any = None,
 ) -> Array:
     """Binary (sigmoid) focal loss: binary cross-entropy scaled by α_t (1 - p_t)^γ.
@@ -449,7 +461,8 @@ def binary_focal_loss(
 def asymmetric_loss(
     prediction: Array, target: Array, /, *, gamma_pos: float = 0.0, gamma_neg: float = 4.0,
     clip: float = 0.05, from_logits: bool = True, reduction: str = "mean",
-    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None,
     xp: Any = None,
 ) -> Array:
     """Asymmetric loss for multi-label classification (ASL), element-wise.

@@ -25,13 +25,13 @@ from __future__ import annotations
 from typing import Any
 
 from crossent import _checks
-from crossent._xp import Array, as_index, device, normalize_axis
+from crossent._xp import Array, as_array, as_index, device, normalize_axis
 from crossent.activations import _log_softmax
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import Clip, focal_curvature, power, power_minus_one, safe_log, safe_reciprocal, zero
-from crossent.losses._reduce import kernel_divisor, reduce
+from crossent.losses._reduce import kernel_divisor, kernel_total, reduce
 
 __all__ = [
     "categorical_cross_entropy",
@@ -50,9 +50,10 @@ def _softmax_loss(
     logit_softcap: float | None = None, priors: Any = None, tau: float = 1.0,
     target_kind: str = "any", from_logits: bool = True, reduction: str = "mean",
     sample_weight: Any = None, base: float | None = None, eps: float | None = None,
-    xp: Any = None, grad: bool, hess: bool = False,
+    denominator: Any = None, xp: Any = None, grad: bool, hess: bool = False,
 ) -> tuple[Array, ...]:
-    xp, reduction, log_base, eps = _inputs.common(prediction, target, xp=xp, reduction=reduction, base=base, eps=eps)
+    xp, reduction, log_base, eps, denominator = _inputs.common(
+        prediction, target, xp=xp, reduction=reduction, base=base, eps=eps, denominator=denominator)
     smoothing = _checks.number("label_smoothing", label_smoothing, low=0, high=1)
     gamma = _checks.number("gamma", gamma, low=0)
     epsilon = _checks.number("epsilon", epsilon, low=-1)
@@ -68,7 +69,7 @@ def _softmax_loss(
 
     gpu = triton_kernels(prediction)
     if (gpu is not None and not hess and from_logits and alpha is None and zero(epsilon) and priors is None
-            and prediction.ndim and kernel_takes(weight, sample_weight)):
+            and prediction.ndim and kernel_takes(weight, sample_weight, denominator)):
         # delegation branch: the Triton kernel on the caller's own logits (float16 and bfloat16
         # too, accumulated in float32), before any conversion; value checks would wait for the device
         z = xp.moveaxis(prediction, normalize_axis(axis, prediction.ndim), -1)
@@ -78,7 +79,7 @@ def _softmax_loss(
             t = as_index(t, xp)  # (uint8 labels against ignore_index=-100 would wrap on the device)
             options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma,
                            z_loss=z_loss, softcap=softcap, sample_weight=sample_weight, reduction=reduction,
-                           log_base=log_base, xp=xp)
+                           log_base=log_base, denominator=denominator, xp=xp)
             value, g = run_on_tensor(z, lambda values, want_grad: _softmax_triton(
                 gpu, values, t, **options, grad=want_grad), grad=grad, per_row=reduction == "none")
             return value, None if g is None else xp.moveaxis(g, -1, normalize_axis(axis, prediction.ndim))
@@ -93,12 +94,12 @@ def _softmax_loss(
     cpu = numba_kernels(x)
     if (cpu is not None and not hess and 0 not in tuple(x.shape) and _inputs.integer_labels(t, xp)
             and tuple(t.shape) == batch and target_kind != "dense" and (from_logits or (zero(gamma) and zero(epsilon)))
-            and kernel_takes(weight, sample_weight, alpha, priors)):
+            and kernel_takes(weight, sample_weight, alpha, priors, denominator)):
         # delegation branch: the fused kernel, after the same checks (kernels/_cpu.py)
         options = dict(weight=weight, ignore_index=ignore_index, smoothing=smoothing, gamma=gamma, alpha=alpha,
                        epsilon=epsilon, z_loss=z_loss, softcap=softcap, priors=priors, tau=tau,
                        from_logits=from_logits, eps=eps, sample_weight=sample_weight, reduction=reduction,
-                       log_base=log_base)
+                       log_base=log_base, denominator=denominator)
         value, g = delegate(_softmax_kernel, cpu, x, t, options, grad=grad, per_row=reduction == "none", xp=xp)
         return value, None if g is None else xp.astype(xp.moveaxis(g, -1, axis), pred.dtype, copy=False)
     invalid = None
@@ -162,12 +163,12 @@ def _softmax_loss(
     if invalid is not None:
         loss = xp.where(invalid, xp.full_like(loss, float("nan")), loss)
 
-    value, g = reduce(loss, g, per_sample_weight, reduction, log_base, xp)
+    value, g = reduce(loss, g, per_sample_weight, reduction, log_base, xp, denominator)
     if g is not None:
         g = xp.astype(xp.moveaxis(g, -1, axis), pred.dtype)
     if not hess:
         return value, g
-    h = reduce(loss, h, per_sample_weight, reduction, log_base, xp)[1]
+    h = reduce(loss, h, per_sample_weight, reduction, log_base, xp, denominator)[1]
     return value, g, xp.astype(xp.moveaxis(h, -1, axis), pred.dtype)
 
 
@@ -175,7 +176,7 @@ def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: 
                     smoothing: float, gamma: float, alpha: Any, epsilon: float, z_loss: float,
                     softcap: float | None, priors: Any, tau: float, from_logits: bool,
                     eps: float | None, sample_weight: Any, reduction: str, log_base: float | None,
-                    grad: bool, xp: Any) -> tuple[Array, Array | None]:
+                    denominator: Any, grad: bool, xp: Any) -> tuple[Array, Array | None]:
     """_softmax_loss of integer labels by the CPU kernel: the generic path's checks in its order,
     then (value, gradient or None) without dense targets. The kernel divides the gradient by the
     reduction's divisor in its own pass; the value is reduced here, as on the generic path."""
@@ -190,7 +191,7 @@ def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: 
     scale = None if alpha is None else _alpha(alpha, xp, x, num_classes)  # a number or [C]
     rows, labels = xp.reshape(x, (-1, num_classes)), xp.reshape(t, (-1,))
     per_sample_weight = cpu.row_weights(labels, s, class_weight, ignore_index)
-    divisor = kernel_divisor(float(xp.sum(per_sample_weight)), reduction, log_base)
+    divisor = kernel_divisor(kernel_total(xp.sum(per_sample_weight), denominator), reduction, log_base)
     want_grad = grad and divisor is not None  # None: a mean over no weight, whose gradient is 0
     if from_logits:
         bias = None if priors is None else tau * xp.log(_priors(priors, xp, x, num_classes))
@@ -211,18 +212,19 @@ def _softmax_kernel(cpu: Any, x: Array, t: Array, *, weight: Any, ignore_index: 
     if grad and g is None:
         g = xp.zeros_like(rows)
     value, _ = reduce(xp.astype(xp.reshape(loss, batch), x.dtype), None,
-                      xp.astype(xp.reshape(per_sample_weight, batch), x.dtype), reduction, log_base, xp)
+                      xp.astype(xp.reshape(per_sample_weight, batch), x.dtype), reduction, log_base, xp, denominator)
     return value, None if g is None else xp.reshape(g, x.shape)
 
 
 def _softmax_triton(gpu: Any, z: Array, t: Array, *, weight: Any, ignore_index: int | None,
                     smoothing: float, gamma: float, z_loss: float, softcap: float | None,
-                    sample_weight: Any, reduction: str, log_base: float | None, grad: bool,
-                    xp: Any) -> tuple[Array, Array | None]:
+                    sample_weight: Any, reduction: str, log_base: float | None, denominator: Any,
+                    grad: bool, xp: Any) -> tuple[Array, Array | None]:
     """_softmax_loss of integer labels by the Triton kernel on a device tensor ``z`` (class axis
     last, any float dtype): (value, gradient or None), with no host sync. Shapes are checked;
     values are not (a label out of range gives a NaN row, see kernels/_triton.py). The mean's
-    denominator is summed on the device and goes into the kernel as its gradient scale."""
+    denominator (Σw summed on the device, or the given ``denominator``) goes into the kernel as
+    its gradient scale."""
     num_classes, batch = z.shape[-1], tuple(z.shape[:-1])
     rows, labels = xp.reshape(z, (-1, num_classes)), xp.reshape(t, (-1,))
     like = xp.empty(0, dtype=xp.float32, device=device(z))
@@ -237,13 +239,13 @@ def _softmax_triton(gpu: Any, z: Array, t: Array, *, weight: Any, ignore_index: 
         w = w * s
     scale: Any = 1.0 if log_base is None else 1 / log_base
     if reduction == "mean":
-        total = xp.sum(w)
+        total = xp.sum(w) if denominator is None else as_array(denominator, xp, like=like, dtype=xp.float32)
         positive = total > 0
         scale = xp.where(positive, scale / xp.where(positive, total, xp.ones_like(total)), xp.zeros_like(total))
     loss, _, g = gpu.softmax_cross_entropy(
         rows, labels, sample_weight=s, class_weight=class_weight, ignore_index=ignore_index,
         smoothing=smoothing, z_loss=z_loss, softcap=softcap, gamma=gamma, grad=grad, grad_scale=scale)
-    value, _ = reduce(xp.reshape(loss, batch), None, xp.reshape(w, batch), reduction, log_base, xp)
+    value, _ = reduce(xp.reshape(loss, batch), None, xp.reshape(w, batch), reduction, log_base, xp, denominator)
     return value, None if g is None else xp.reshape(g, z.shape)
 
 
@@ -436,7 +438,8 @@ def cross_entropy(
     prediction: Array, target: Array, /, *, axis: int = -1, weight: Array | None = None,
     ignore_index: int | None = None, label_smoothing: float = 0.0, z_loss: float = 0.0,
     logit_softcap: float | None = None, from_logits: bool = True, reduction: str = "mean",
-    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None,
     xp: Any = None,
 ) -> Array:
     """Categorical cross-entropy over a softmax, with integer labels or dense targets.
@@ -461,6 +464,11 @@ def cross_entropy(
             Σᵢ sᵢ Σ_c w_c y_ic (0 when that is 0).
         sample_weight: per-sample weights, broadcastable to ``[...]``.
         base: None for nats, 2 for bits, 10, ...
+        denominator: with ``"mean"``, the total weight the sum is divided by, in place of this
+            call's own Σᵢ sᵢ Σ_c w_c y_ic: a number or a 0-d array (a device tensor: not read, no
+            host sync). Give the weight of every micro-batch of a step and every data-parallel
+            rank (``crossent.torch.distributed.loss_denominator``) and the parts' losses add up
+            to the exact mean of the whole. 0 gives 0 and a zero gradient.
         eps: clip probabilities to ``[eps, 1 - eps]`` (only from probabilities; off by default,
             so that -log 0 = inf).
 
@@ -482,7 +490,8 @@ def sparse_categorical_cross_entropy(
     prediction: Array, target: Array, /, *, axis: int = -1, weight: Array | None = None,
     ignore_index: int | None = None, label_smoothing: float = 0.0, z_loss: float = 0.0,
     logit_softcap: float | None = None, from_logits: bool = True, reduction: str = "mean",
-    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None,
     xp: Any = None,
 ) -> Array:
     """:func:`cross_entropy` with integer labels only (Keras's name for it).
@@ -497,7 +506,8 @@ def categorical_cross_entropy(
     prediction: Array, target: Array, /, *, axis: int = -1, weight: Array | None = None,
     label_smoothing: float = 0.0, z_loss: float = 0.0, logit_softcap: float | None = None,
     from_logits: bool = True, reduction: str = "mean", sample_weight: Array | None = None,
-    base: float | None = None, eps: float | None = None, xp: Any = None,
+    base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None, xp: Any = None,
 ) -> Array:
     """:func:`cross_entropy` with one-hot or soft targets only (Keras's name for it).
 
@@ -511,7 +521,8 @@ def focal_loss(
     prediction: Array, target: Array, /, *, gamma: float = 2.0, alpha: float | Array | None = None,
     axis: int = -1, weight: Array | None = None, ignore_index: int | None = None,
     label_smoothing: float = 0.0, from_logits: bool = True, reduction: str = "mean",
-    sample_weight: Array | None = None, base: float | None = None, eps: float | None = None,
+    sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None,
     xp: Any = None,
 ) -> Array:
     """Multiclass (softmax) focal loss: cross-entropy with each class term scaled by (1 - p)^γ.
@@ -536,7 +547,8 @@ def poly1_cross_entropy(
     prediction: Array, target: Array, /, *, epsilon: float = 2.0, axis: int = -1,
     weight: Array | None = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
     from_logits: bool = True, reduction: str = "mean", sample_weight: Array | None = None,
-    base: float | None = None, eps: float | None = None, xp: Any = None,
+    base: float | None = None,
+    denominator: float | Array | None = None, eps: float | None = None, xp: Any = None,
 ) -> Array:
     """Poly-1 cross-entropy: ``CE + ε (1 - p_t)``, the first polynomial term reweighted.
 
@@ -559,6 +571,7 @@ def logit_adjusted_cross_entropy(
     weight: Array | None = None, ignore_index: int | None = None, label_smoothing: float = 0.0,
     z_loss: float = 0.0, logit_softcap: float | None = None, from_logits: bool = True,
     reduction: str = "mean", sample_weight: Array | None = None, base: float | None = None,
+    denominator: float | Array | None = None,
     eps: float | None = None, xp: Any = None,
 ) -> Array:
     """Logit-adjusted cross-entropy: cross-entropy of ``z + τ log π`` for long-tailed classes.

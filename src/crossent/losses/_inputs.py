@@ -21,11 +21,14 @@ class Common(NamedTuple):
     reduction: str
     log_base: float | None  # ln(base); None for nats
     eps: float | None
+    denominator: Any  # the mean's given total weight (a float or a 0-d array), or None for Σwᵢ
 
 
-def common(prediction: Any, target: Any, *, xp: Any, reduction: Any, base: Any, eps: Any) -> Common:
-    return Common(namespace(prediction, target, xp=xp), _checks.reduction(reduction),
-                  _checks.log_base(base), _checks.eps(eps))
+def common(prediction: Any, target: Any, *, xp: Any, reduction: Any, base: Any, eps: Any,
+           denominator: Any = None) -> Common:
+    reduction = _checks.reduction(reduction)
+    return Common(namespace(prediction, target, xp=xp), reduction, _checks.log_base(base), _checks.eps(eps),
+                  _checks.denominator(denominator, reduction))
 
 
 class Prediction(NamedTuple):
