@@ -3,7 +3,8 @@
 ``run(world_size, fn, *args)`` runs ``fn(rank, world_size, *args)`` on ranks 0..world_size-1 of
 a fresh gloo process group (``file://`` rendezvous) and returns the ranks' results in rank order.
 ``fn`` must be importable by name (a module-level function of a test module or of this one); its
-arguments and results are pickled. A failure on any rank raises here with that rank's traceback.
+arguments and results are pickled. A failure on any rank raises here with every failing rank's
+traceback.
 
 The workers are spawned once per test process (xdist worker) and kept: a spawn imports torch,
 which costs seconds; a process group costs milliseconds. Each worker holds torch to one thread,
@@ -99,7 +100,6 @@ def run(world_size: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
         if os.path.exists(init_file):
             os.remove(init_file)
     failures = [(rank, message) for rank, (ok, message) in enumerate(outcomes) if not ok]
-    if failures:
-        rank, message = failures[0]
-        raise AssertionError(f"rank {rank} of {world_size} failed:\n{message}")
+    if failures:  # every rank's: the first to fail may be a peer's broken connection, not the cause
+        raise AssertionError("\n".join(f"rank {rank} of {world_size} failed:\n{message}" for rank, message in failures))
     return [result for _, result in outcomes]
