@@ -31,8 +31,6 @@ KINDS = {
     "asymmetric": "asymmetric_loss",
 }
 SOFTMAX_KINDS = ("categorical", "focal", "poly1")
-# Two probability columns rounded to two decimals each miss a sum of 1 by up to 0.01 together.
-BINARY_SUM_TOLERANCE = 0.0101
 # An argument that starts with "-" and reads as a number is a value, not an option: argparse's own
 # test takes "-1" and "-.5" but not "-inf", "-Infinity" (nor "-1e5" before Python 3.13). No option
 # of crossent's looks like a number, which is what makes this safe.
@@ -129,7 +127,16 @@ def _parser() -> argparse.ArgumentParser:
         "eval", help="score a file of predictions with the comparison's metrics",
         description="Score predictions: log loss, Brier, ECE, balanced accuracy, macro F1, ROC-AUC, average "
         "precision, minority recall. One column: a binary target's P(class 1) for 0/1 labels, or P(--pos-label) "
-        "for named classes; several: one per class, the classes in sorted order (two for a binary target).",
+        "for named classes; several: one per class, the classes in sorted order (two for a binary target). "
+        "The file is streamed, so it may be larger than memory: Parquet row group by row group, CSV in blocks "
+        "of rows. It is read twice: first the target column alone, for the classes (every class must be known "
+        "before the first block is scored), then everything. ROC-AUC and average precision are scikit-learn's "
+        f"exact ones, from every row's scores held in memory, up to {EXACT_RANKING_MAX_SCORES:,} scores (rows × "
+        "ranked columns: one for a binary target, one per class for more); beyond that, or with --ranking binned, "
+        "they come from histograms of the probabilities (--ranking-bins): exactly those of the probabilities "
+        "rounded to their bins, and the output states how far the ROC-AUC can be from the exact one.",
+        epilog="example: crossent eval oof.csv --target target --probs ce:negative ce:hypothyroid; "
+        "crossent eval scores.parquet --target y --logits z --ranking binned",
     )
     evaluate.add_argument("predictions", metavar="PREDICTIONS", help="a CSV or Parquet file")
     evaluate.add_argument("--target", required=True, metavar="COL")
@@ -138,7 +145,17 @@ def _parser() -> argparse.ArgumentParser:
     columns.add_argument("--logits", nargs="+", metavar="COL", help="logit column(s)")
     evaluate.add_argument("--pos-label", metavar="LABEL",
                           help="with one column: the class it is the probability (or logit) of")
+    evaluate.add_argument("--ranking", choices=("auto", "exact", "binned"), default="auto",
+                          help="how ROC-AUC and average precision are computed. exact: scikit-learn's, ranked by "
+                          "the logits with --logits, from every row's scores held in memory (about 50 bytes a row "
+                          "and ranked column at the peak); binned: from histograms of the probabilities "
+                          "(--ranking-bins), in constant memory, within a bound the output states; auto (the "
+                          f"default): exact up to {EXACT_RANKING_MAX_SCORES:,} scores, binned beyond")
+    evaluate.add_argument("--ranking-bins", type=_positive, default=10_000, metavar="B",
+                          help="bins of the binned ROC-AUC and average-precision histograms (default 10000)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bar (shown on a terminal for "
+                          "files of 32 MiB and more)")
     evaluate.set_defaults(run=_evaluate)
 
     figure = commands.add_parser("plot", help="draw a figure",
@@ -486,58 +503,57 @@ def _at_least(low: int) -> Any:
     return parse
 
 
+EXACT_RANKING_MAX_SCORES = 10_000_000
+"""``crossent eval --ranking auto`` ranks exactly up to this many scores (rows × ranked columns),
+about 50 bytes each at the peak of the sort: 500 MB; beyond, it bins them in constant memory."""
+
+
 def _evaluate(args: argparse.Namespace) -> int:
-    import numpy as np
+    from pathlib import Path
 
-    import crossent
-    from crossent.selection import read_predictions, score_predictions
+    from crossent.selection import _stream
+    from crossent.selection._progress import Progress
 
-    columns = args.logits if args.logits is not None else args.probs
-    y, values, class_names = read_predictions(args.predictions, args.target, columns, pos_label=args.pos_label)
-    if args.logits is not None:
-        probabilities = np.asarray(crossent.sigmoid(values) if values.ndim == 1 else crossent.softmax(values))
-    else:
-        probabilities = values
-    if probabilities.ndim == 2 and len(class_names) == 2:  # both columns of a binary target
-        if args.probs is not None:
-            _check_binary_pair(probabilities, args.probs)
-        probabilities = probabilities[:, 1]  # scored like one column: P(class 1)
-    scores = score_predictions(y, probabilities)
-    if args.logits is not None:
-        scores["log_loss"] = _log_loss_of_logits(y, values)
+    path = Path(args.predictions)
+    from_logits = args.logits is not None
+    columns = list(args.logits if from_logits else args.probs)
+    table = _stream.open_predictions(path, args.target, columns, pos_label=args.pos_label)
+    bar = Progress(100, "eval", enabled=not args.no_progress and sys.stderr.isatty()
+                   and path.stat().st_size >= _stream.PROGRESS_BYTES)
+    first_share = 0.5 if table.csv else 0.1  # of the time: a CSV's first pass parses every field too
+
+    def progress(fraction: float, what: str) -> None:
+        bar.done = min(int(100 * fraction), 99)
+        bar.step(what)
+
+    classes = _stream.classes_of(table, args.target, columns, pos_label=args.pos_label,
+                                 progress=lambda done, rows: progress(first_share * done, f"classes: {rows:,} rows"))
+    n_scores = classes.rows * classes.ranked_columns  # known before a score is read
+    exact = args.ranking == "exact" or (args.ranking == "auto" and n_scores <= EXACT_RANKING_MAX_SCORES)
+    scores, bound = _stream.scores_of(
+        table, args.target, columns, classes, from_logits=from_logits, exact_ranking=exact,
+        ranking_bins=args.ranking_bins,
+        progress=lambda done, rows: progress(first_share + (1 - first_share) * done, f"scores: {rows:,} rows"))
+    bar.close()
+    ranking: dict[str, Any] = ({"method": "exact"} if exact else {
+        "method": "binned", "bins": args.ranking_bins, "roc_auc_bound": None if math.isnan(bound) else bound})
     if args.json:
-        print(json.dumps({"n_samples": len(y), "classes": class_names, "scores": _json_scores(scores)},
-                         allow_nan=False))
-    else:
-        width = max(len(k) for k in scores)
-        print(f"{len(y)} predictions, classes {', '.join(class_names)}")
-        for key, value in scores.items():
-            print(f"{key.ljust(width)}  {value:.4f}")
+        print(json.dumps({"n_samples": classes.rows, "classes": classes.names, "scores": _json_scores(scores),
+                          "ranking": ranking}, allow_nan=False))
+        return 0
+    width = max(len(k) for k in scores)
+    print(f"{classes.rows} predictions, classes {', '.join(classes.names)}")
+    for key, value in scores.items():
+        print(f"{key.ljust(width)}  {value:.4f}")
+    if not exact:
+        why = (f": {n_scores:,} scores, more than the {EXACT_RANKING_MAX_SCORES:,} that --ranking auto ranks exactly"
+               if args.ranking == "auto" else "")
+        within = ("" if math.isnan(bound) else "; no bin holds both outcomes: roc_auc is exact" if bound == 0
+                  else f"; roc_auc within {bound:.2g} of the exact value")
+        logits = ", ranked by the logits" if from_logits else ""
+        print(f"(roc_auc and average_precision from {args.ranking_bins:,}-bin histograms of the probabilities"
+              f"{why}{within}; --ranking exact for scikit-learn's{logits})")
     return 0
-
-
-def _log_loss_of_logits(y: Any, logits: Any) -> float:
-    """The log loss from the logits, through log-sigmoid / log-softmax: -log p is inf wherever a
-    probability rounds to 0 (1 - sigmoid(z) from z ≈ 37 in float64 on), the logits' value is exact."""
-    import numpy as np
-
-    import crossent
-
-    if logits.ndim == 1:  # the logit of class 1
-        return float(crossent.binary_cross_entropy(logits, np.asarray(y, dtype=np.float64), from_logits=True))
-    return float(crossent.cross_entropy(logits, y, from_logits=True))
-
-
-def _check_binary_pair(probabilities: Any, columns: Sequence[str]) -> None:
-    """Two probability columns of a binary target are P(class 0) and P(class 1): they sum to 1."""
-    import numpy as np
-
-    off = np.abs(probabilities.sum(axis=1) - 1.0)
-    if np.any(off > BINARY_SUM_TOLERANCE):
-        row = int(np.argmax(off > BINARY_SUM_TOLERANCE))
-        raise ValueError(f"--probs {' '.join(columns)}: the two columns sum to {probabilities[row].sum():g} in data "
-                         f"row {row + 1}, not 1, so they are not the two classes' probabilities; give one column "
-                         f"(with --pos-label for named classes)")
 
 
 def _json_scores(scores: dict[str, float]) -> dict[str, Any]:

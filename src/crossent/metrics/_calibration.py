@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from crossent.metrics import _inputs
+from crossent.metrics._states import MergeableSums, binary_form, chunk, layout
 
 __all__ = ["CalibrationBins", "ece_name", "expected_calibration_error", "parse_ece_name", "reliability_curve"]
 
@@ -221,18 +222,24 @@ def reliability_curve(
     return _curve(*_statistics(v.reshape(1, -1), o.reshape(1, -1), w, n_bins, strategy))
 
 
-class CalibrationBins:
+class CalibrationBins(MergeableSums):
     """Mergeable sufficient statistics of :func:`expected_calibration_error` over uniform bins.
 
     For each row k (one for ``"top-label"``, one per class for ``"classwise"``, one per label for
-    multi-label) and each
-    of the ``n_bins`` equal-width bins: the weighted count Σ wᵢ, the sum of forecasts Σ wᵢ vᵢ and
-    the sum of outcomes Σ wᵢ oᵢ, arrays ``counts``, ``confidence_sums``, ``correct_sums`` of shape
-    ``(K, n_bins)`` (K = 0 before the first update). Updating with chunks, or merging the bins of
-    shards (``a.merge(b)`` or ``a + b``), gives the statistics of all the data at once, so
-    :meth:`ece` equals ``expected_calibration_error(..., strategy="uniform")`` on the
-    concatenation. Quantile bins are not offered: their edges depend on all the data, which
-    no partial state knows.
+    multi-label) and each of the ``n_bins`` equal-width bins: the weighted count Σ wᵢ, the sum of
+    forecasts Σ wᵢ vᵢ and the sum of outcomes Σ wᵢ oᵢ, arrays ``counts``, ``confidence_sums``,
+    ``correct_sums`` of shape ``(K, n_bins)``. Updating with chunks, or merging the bins of shards
+    (``a.merge(b)`` or ``a + b``), gives the statistics of all the data at once, so :meth:`ece`
+    equals ``expected_calibration_error(..., strategy="uniform")`` on the concatenation. Quantile
+    bins are not offered: their edges depend on all the data, which no partial state knows.
+
+    With ``num_classes`` (C, or L labels with ``multilabel=True``) the layout is fixed up front,
+    as every state of :mod:`crossent.metrics` fixes it: partitions that miss a class stay
+    compatible, :meth:`~MergeableSums.all_reduce` needs it, and two classes are one binary
+    problem, P(class 1) (two columns are read as their second; classwise, one row). Without it,
+    the layout comes from the first update (K = 0 before; ``(N, 2)`` columns are then two
+    classes). Like the other states it has ``to_dict``/``from_dict``, pickling and ``all_reduce``
+    (see :mod:`crossent.metrics._states`); an empty batch adds nothing.
 
     >>> bins = CalibrationBins(n_bins=15)
     >>> bins.update([0, 1], [0.1, 0.9])
@@ -241,31 +248,81 @@ class CalibrationBins:
     0.175
     """
 
-    def __init__(self, n_bins: int = 15, *, scope: str = "top-label") -> None:
+    _SUMS = ("counts", "confidence_sums", "correct_sums")
+
+    def __init__(self, n_bins: int = 15, *, scope: str = "top-label", num_classes: int | None = None,
+                 multilabel: bool = False) -> None:
         self.n_bins = _inputs.n_bins(n_bins)
         self.scope: str = _inputs.choice("scope", scope, SCOPES)
-        self.kind: str | None = None  # "binary", "multiclass" or "multilabel", from the first update
-        self.counts = np.zeros((0, self.n_bins))
-        self.confidence_sums = np.zeros((0, self.n_bins))
-        self.correct_sums = np.zeros((0, self.n_bins))
+        self.num_classes: int | None = None
+        self.multilabel = multilabel
+        self.kind: str | None = None  # "binary", "multiclass" or "multilabel": given, or from the first update
+        rows = 0
+        if num_classes is not None:
+            self.num_classes, self.multilabel = layout(num_classes, multilabel)
+            self.kind = "multilabel" if multilabel else "binary" if self.num_classes == 2 else "multiclass"
+            per_class = self.kind == "multilabel" or (self.kind == "multiclass" and self.scope == "classwise")
+            rows = self.num_classes if per_class else 1
+        elif multilabel is not False:
+            raise ValueError(f"multilabel={multilabel!r} needs num_classes= (the number of labels)")
+        self.counts = np.zeros((rows, self.n_bins))
+        self.confidence_sums = np.zeros((rows, self.n_bins))
+        self.correct_sums = np.zeros((rows, self.n_bins))
+
+    def _options(self) -> dict[str, Any]:
+        return {"n_bins": self.n_bins, "scope": self.scope, "num_classes": self.num_classes,
+                "multilabel": self.multilabel}
 
     def __repr__(self) -> str:
-        return (f"CalibrationBins(n_bins={self.n_bins}, scope={self.scope!r}, "
+        given = "" if self.num_classes is None else f", num_classes={self.num_classes}, multilabel={self.multilabel}"
+        return (f"CalibrationBins(n_bins={self.n_bins}, scope={self.scope!r}{given}, "
                 f"rows={self.counts.shape[0]}, weight={float(np.sum(self.counts[:1])):g})")
+
+    def _layout(self) -> dict[str, Any] | None:
+        if self.num_classes is not None or self.kind is None:
+            return None
+        return {"kind": self.kind, "rows": self.counts.shape[0]}
+
+    def _restore_layout(self, layout: dict[str, Any]) -> None:
+        kind, rows = layout.get("kind"), layout.get("rows")
+        if self.num_classes is not None or kind not in ("binary", "multiclass", "multilabel") or not (
+                isinstance(rows, int) and rows > 0):
+            raise ValueError(f"bad CalibrationBins layout {layout!r}")
+        self.kind = kind
+        self.counts, self.confidence_sums, self.correct_sums = (np.zeros((rows, self.n_bins)) for _ in range(3))
+
+    def _check_reducible(self) -> None:
+        if self.num_classes is None:
+            raise ValueError("CalibrationBins.all_reduce needs the layout fixed up front, the same on every rank: "
+                             "build them with num_classes= (and multilabel=)")
 
     def _check_compatible(self, kind: str, rows: int, what: str) -> None:
         if self.kind is not None and (kind, rows) != (self.kind, self.counts.shape[0]):
             raise ValueError(f"{what} is {kind} with {rows} row(s) of bins, but these CalibrationBins "
                              f"hold {self.kind} data with {self.counts.shape[0]}")
 
-    def update(self, y_true: Any, y_prob: Any, /, sample_weight: Any = None) -> None:
-        """Add a batch (targets and probabilities as :func:`expected_calibration_error`)."""
-        t = _inputs.targets(y_true, y_prob, sample_weight)
-        v, o = _forecasts(t, self.scope)
-        self._check_compatible(t.kind, v.shape[0], "this batch")
-        counts, confidence, correct = _statistics(v, o, t.w, self.n_bins, "uniform")
+    def update(self, y_true: Any, y_prob: Any, /, sample_weight: Any = None, *, from_logits: bool = False) -> None:
+        """Add a batch (targets and probabilities as :func:`expected_calibration_error`, or logits)."""
+        if self.num_classes is not None:
+            c = chunk(y_true, y_prob, sample_weight, num_classes=self.num_classes, multilabel=self.multilabel,
+                      from_logits=from_logits, owner=repr(self))
+            if c is not None:
+                self._add(binary_form(c))
+            return
+        shape = np.shape(y_prob)  # the layout of this batch, checked by chunk() against itself
+        classes = 2 if len(shape) < 2 else shape[1]
+        c = chunk(y_true, y_prob, sample_weight, num_classes=classes, multilabel=np.ndim(y_true) == 2,
+                  from_logits=from_logits, owner=repr(self))
+        if c is not None:
+            self._add(c)
+
+    def _add(self, c: Any) -> None:
+        """Add a validated chunk (crossent.metrics._states.Chunk)."""
+        v, o = _forecasts(_inputs.Targets(c.kind, c.y, c.p, c.w), self.scope)
+        self._check_compatible(c.kind, v.shape[0], "this batch")
+        counts, confidence, correct = _statistics(v, o, c.w, self.n_bins, "uniform")
         if self.kind is None:
-            self.kind = t.kind
+            self.kind = c.kind
             self.counts, self.confidence_sums, self.correct_sums = counts, confidence, correct
         else:
             self.counts = self.counts + counts
@@ -276,10 +333,9 @@ class CalibrationBins:
         """New bins holding the statistics of both (same ``n_bins``, ``scope`` and classes)."""
         if not isinstance(other, CalibrationBins):
             raise TypeError(f"can only merge CalibrationBins, got {type(other).__name__}")
-        if (other.n_bins, other.scope) != (self.n_bins, self.scope):
-            raise ValueError(f"cannot merge CalibrationBins(n_bins={other.n_bins}, scope={other.scope!r}) "
-                             f"into CalibrationBins(n_bins={self.n_bins}, scope={self.scope!r})")
-        merged = CalibrationBins(self.n_bins, scope=self.scope)
+        if other._options() != self._options():
+            raise ValueError(f"cannot merge {other!r} into {self!r}: n_bins, scope and classes must agree")
+        merged = CalibrationBins(**self._options())
         if other.kind is None or self.kind is None:
             source = self if other.kind is None else other
             merged.kind = source.kind

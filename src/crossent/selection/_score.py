@@ -131,58 +131,91 @@ def probability_scores(y: np.ndarray, raw: np.ndarray, calibrated: np.ndarray, *
     return out
 
 
+def ranking_keys(logits: np.ndarray, multilabel: bool) -> np.ndarray:
+    """Scores that rank the samples as the probabilities of the logits do, without their rounding:
+    probabilities tie at 0 or 1 beyond |z| ≈ 37 in float64, logits do not.
+
+    One column (binary) and multi-label: the logits themselves (sigmoid is increasing). Two class
+    columns: z₁ − z₀, the logit of P(class 1). C ≥ 3 classes: each class's one-vs-rest log-odds
+    log p_c − log(1 − p_c) = z_c − logsumexp_{j≠c} z_j, increasing in p_c. With m the row's largest
+    logit and S = Σ_{j≠argmax} e^{z_j − m}, a class c other than the argmax has logsumexp_{j≠c} =
+    m + log1p(S − e^{z_c − m}) (S − e^{z_c − m} ≥ 0 is the sum over the rest, added to 1: no
+    cancellation that matters); the argmax's sums the others shifted by their own largest.
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    if multilabel or z.ndim == 1:
+        return z
+    if z.shape[1] == 2:
+        return z[:, 1] - z[:, 0]
+    top = np.argmax(z, axis=1)[:, None]
+    is_top = np.arange(z.shape[1]) == top
+    m = np.take_along_axis(z, top, axis=1)
+    e = np.where(is_top, 0.0, np.exp(z - m))
+    rest = np.sum(e, axis=1, keepdims=True)  # S: the others' share, shifted by the largest
+    others = np.where(is_top, -np.inf, z)
+    m2 = np.max(others, axis=1, keepdims=True)  # the second largest
+    top_rest = m2 + np.log(np.sum(np.exp(others - m2), axis=1, keepdims=True))
+    lse_others = np.where(is_top, top_rest, m + np.log1p(np.maximum(rest - e, 0.0)))
+    return z - lse_others
+
+
 def ranking_scores(y: np.ndarray, p: np.ndarray, *, multilabel: bool) -> dict[str, float]:
     """ROC-AUC and average precision, scikit-learn's definitions (macro over classes or labels;
     labels without both outcomes in ``y`` are left out, and with none left both are undefined:
-    NaN, which JSON output writes as null), computed column by column from one sort each."""
+    NaN, which JSON output writes as null), computed column by column from one sort each.
+    ``p`` may be any scores that rank as the probabilities do (:func:`ranking_keys` of logits)."""
     if multilabel:
-        positive = y.astype(np.float64)
+        positive = y == 1
     elif p.ndim == 1:
-        positive, p = (y == 1).astype(np.float64)[:, None], p[:, None]
+        positive, p = (y == 1)[:, None], p[:, None]
     else:
-        positive = np.eye(p.shape[1])[y]
+        positive = y[:, None] == np.arange(p.shape[1])
     counts = positive.sum(axis=0)
-    present = (counts > 0) & (counts < len(y))
-    if not present.any():
+    present = np.flatnonzero((counts > 0) & (counts < len(y)))
+    if not present.size:
         return {"roc_auc": math.nan, "average_precision": math.nan}
-    positive, p = positive[:, present], p[:, present]
-    return {"roc_auc": float(np.mean(_one_vs_rest_auc(positive, p))),
-            "average_precision": float(np.mean([_average_precision(positive[:, j], p[:, j])
-                                                for j in range(p.shape[1])]))}
+    auc, ap = np.array([_ranking(positive[:, j], p[:, j]) for j in present]).T
+    return {"roc_auc": float(np.mean(auc)), "average_precision": float(np.mean(ap))}
 
 
-def _average_precision(positive: np.ndarray, scores: np.ndarray) -> float:
-    """Σ_k (R_k − R_{k−1}) P_k over the distinct thresholds from the highest down (R_0 = 0): the
-    step-wise area under the precision-recall curve of ``average_precision_score``."""
-    order = np.argsort(-scores, kind="mergesort")
+def _ranking(positive: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """One column's ROC-AUC and average precision from one sort, over the groups of tied scores
+    from the highest down, with tp_k, fp_k the positives and negatives at or above group k:
+    the ROC curve's trapezoids Σ_k (fp_k − fp_{k−1})(tp_k + tp_{k−1}) / (2 P N) (ties count ½,
+    as ``roc_auc_score``) and Σ_k (R_k − R_{k−1}) P_k (``average_precision_score``)."""
+    # (written to hold few arrays of N at once: crossent eval --ranking exact runs it on 10^8 scores)
+    order = np.argsort(scores, kind="stable")[::-1]
     ranked, hits = scores[order], positive[order]
-    last = np.r_[np.flatnonzero(np.diff(ranked)), len(ranked) - 1]  # the end of each group of ties
-    tp = np.cumsum(hits)[last]
-    precision = tp / (last + 1)
-    recall = tp / tp[-1]
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    del order
+    last = np.flatnonzero(ranked[1:] != ranked[:-1])  # the end of each group of ties but the last
+    del ranked
+    tp = np.r_[np.cumsum(hits, dtype=np.float64)[last], np.sum(hits, dtype=np.float64)]
+    fp = np.r_[last + 1.0, len(hits)] - tp
+    del last, hits
+    both = tp.copy()
+    both[1:] += tp[:-1]  # tp_k + tp_{k-1}
+    auc = np.dot(np.diff(fp, prepend=0.0), both) / (2 * tp[-1] * fp[-1])
+    precision = np.add(tp, fp, out=both)
+    np.divide(tp, precision, out=precision)
+    ap = np.dot(np.diff(tp, prepend=0.0), precision) / tp[-1]
+    return float(auc), float(ap)
 
 
-def _one_vs_rest_auc(positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Each column's ROC-AUC, as the Mann–Whitney statistic: (R₊ − n₊(n₊ + 1)/2) / (n₊ n₋), R₊ the
-    sum of the positives' ranks (ties at their mean rank, i.e. counted ½, as ``roc_auc_score``)."""
-    from scipy.stats import rankdata
+def score_predictions(y: Any, predictions: Any, *, from_logits: bool = False) -> dict[str, float]:
+    """The comparison's metrics of one set of predictions (``crossent eval --ranking exact``):
+    ``y`` integer classes ``(N,)`` with probabilities ``(N,)`` of class 1 or ``(N, C)``, or a 0/1
+    indicator ``(N, L)`` with probabilities ``(N, L)``. Thresholded metrics are at argmax / 0.5.
 
-    ranks = rankdata(scores, axis=0)
-    n_pos = positive.sum(axis=0)
-    n_neg = len(positive) - n_pos
-    return ((ranks * positive).sum(axis=0) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-
-
-def score_predictions(y: Any, probabilities: Any) -> dict[str, float]:
-    """The comparison's metrics of one set of predictions (``crossent eval``): ``y`` integer
-    classes ``(N,)`` with probabilities ``(N,)`` of class 1 or ``(N, C)``, or a 0/1 indicator
-    ``(N, L)`` with probabilities ``(N, L)``. Thresholded metrics are at argmax / 0.5."""
+    With ``from_logits`` the predictions are logits of the same shapes (sigmoid for one column and
+    multi-label, softmax otherwise): the log loss comes from them through log-sigmoid /
+    log-softmax, and ROC-AUC and average precision rank by them (:func:`ranking_keys`), so that
+    logits beyond the probabilities' rounding (|z| ≳ 37) are still told apart."""
     from crossent.selection._decide import decision_scores, default_rule
 
     y = np.asarray(y)
-    p = np.asarray(probabilities, dtype=np.float64)
+    x = np.asarray(predictions, dtype=np.float64)
     multilabel = y.ndim == 2
+    p = probabilities(x, multilabel) if from_logits else x
     if not multilabel and p.ndim == 1:
         p = np.column_stack([1 - p, p])
     kind = "multilabel" if multilabel else ("binary" if p.shape[1] == 2 else "multiclass")
@@ -193,10 +226,21 @@ def score_predictions(y: Any, probabilities: Any) -> dict[str, float]:
     from crossent.metrics import brier_score, expected_calibration_error, log_loss
 
     form = metric_form(p, multilabel)
-    out: dict[str, float] = {"log_loss": log_loss(y, form), "brier": brier_score(y, form),
-                             "ece": expected_calibration_error(y, form, **options)}
-    out.update(ranking_scores(y, form, multilabel=multilabel))
+    out: dict[str, float] = {"log_loss": _log_loss_of_logits(y, x, multilabel) if from_logits else log_loss(y, form),
+                             "brier": brier_score(y, form), "ece": expected_calibration_error(y, form, **options)}
+    out.update(ranking_scores(y, ranking_keys(x, multilabel) if from_logits else form, multilabel=multilabel))
     predicted = default_rule(n_classes, multilabel).predict(p)
     decisions = decision_scores(y, predicted, n_classes=n_classes, minority=minority, multilabel=multilabel)
     out.update({k: float(v) for k, v in decisions.items() if isinstance(v, int | float)})
     return out
+
+
+def _log_loss_of_logits(y: np.ndarray, logits: np.ndarray, multilabel: bool) -> float:
+    """The log loss from the logits, through log-sigmoid / log-softmax: -log p is inf wherever a
+    probability rounds to 0 (1 - sigmoid(z) from z ≈ 37 in float64 on), the logits' value is exact.
+    Multi-label: the mean binary cross-entropy over labels and samples, as ``log_loss``."""
+    from crossent import binary_cross_entropy, cross_entropy
+
+    if logits.ndim == 1 or multilabel:  # the logit of class 1, or of each label
+        return float(binary_cross_entropy(logits, np.asarray(y, dtype=np.float64), from_logits=True))
+    return float(cross_entropy(logits, y, from_logits=True))

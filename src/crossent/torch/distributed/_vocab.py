@@ -501,6 +501,9 @@ def vocab_parallel_cross_entropy(
             instead of Σᵢ sᵢ w_{yᵢ} (no host sync; 0 gives 0 and a zero gradient); reduction="mean" only.
 
     ``weight``, ``sample_weight`` and ``denominator`` are constants (they must not require grad).
+    A masked class (a -inf logit) in a row that has finite logits is exact; unlike
+    ``cross_entropy``, which gives their limits, a +inf logit and a counted row of -inf logits only
+    give NaN (an ignored one gives 0).
     Needs an initialized process group (one rank will do). Returns float32 (float64 for float64
     logits); the gradient has the logits' dtype.
 
