@@ -465,11 +465,13 @@ def read_predictions(path: str | Path, target: str, columns: list[str], *, pos_l
     return y, matrix[:, 0] if len(columns) == 1 else matrix, class_names
 
 
-def _prediction(path: Path, name: str, values: list[Any]) -> np.ndarray:
+def _prediction(path: Path, name: str, values: list[Any], offset: int = 0) -> np.ndarray:
+    """A prediction column's cells as finite float64s, or an error naming the cell and its data
+    row (``offset``: the data rows before these, for a file read in chunks)."""
     numbers, bad = _numbers(values, np.zeros(len(values), dtype=bool), ".")
     if numbers is None:
         raise ValueError(f"column {name!r} of {path.name} must hold finite numbers; it holds "
-                         f"{_shown(values[bad])} in data row {bad + 1}")
+                         f"{_shown(values[bad])} in data row {offset + bad + 1}")
     return numbers
 
 

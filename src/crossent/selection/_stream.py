@@ -30,9 +30,8 @@ from crossent.selection._data import (
     _labels,
     _missing,
     _natural,
-    _numbers,
     _positive_first,
-    _shown,
+    _prediction,
     _sniff,
 )
 
@@ -177,12 +176,7 @@ def numbers_of(table: CsvChunks | ParquetChunks, name: str, values: Any, offset:
     numbers = table.fast_numbers(values)
     if numbers is not None and np.isfinite(numbers).all():
         return numbers
-    cells = table.cells(values)
-    numbers, bad = _numbers(cells, np.zeros(len(cells), dtype=bool), ".")
-    if numbers is None:
-        raise ValueError(f"column {name!r} of {table.path.name} must hold finite numbers; it holds "
-                         f"{_shown(cells[bad])} in data row {offset + bad + 1}")
-    return numbers
+    return _prediction(table.path, name, table.cells(values), offset)
 
 
 def _check_binary_pair(probabilities: np.ndarray, columns: Sequence[str], offset: int) -> None:
