@@ -348,15 +348,31 @@ def _read(path: Path, sep: str | None) -> dict[str, list[Any]]:
     return _read_parquet(path) if path.suffix.lower() in (".parquet", ".pq") else _read_csv(path, sep)
 
 
+def _not_utf8(path: Path) -> str:
+    """The message for a file that is not UTF-8, naming the first bad byte and its offset (BOM included)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as raw:
+        while True:
+            block = raw.read(1 << 20)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError as error:
+                at = offset - (len(error.object) - len(block)) + error.start  # error.object: held bytes + block
+                return (f"{path.name} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {at}); "
+                        f"save it as UTF-8 CSV")
+            if not block:
+                return f"{path.name} is not UTF-8 text; save it as UTF-8 CSV"
+            offset += len(block)
+
+
 def _read_csv(path: Path, sep: str | None) -> dict[str, list[Any]]:
     data = path.read_bytes()
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         text = data[bom:].decode("utf-8")
-    except UnicodeDecodeError as error:
-        at = bom + error.start  # the offset in the file, BOM included
-        raise ValueError(f"{path.name} is not UTF-8 text (byte 0x{data[at]:02x} at position {at}); save it as "
-                         f"UTF-8 CSV") from None
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(path)) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as Path.read_text reads
     with _field_size_limit(len(text)):
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep or _sniff(text))

@@ -12,7 +12,6 @@ row group by row group, batch by batch, of the columns asked for only; a CSV fil
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import itertools
@@ -30,6 +29,7 @@ from crossent.selection._data import (
     _labels,
     _missing,
     _natural,
+    _not_utf8,
     _positive_first,
     _prediction,
     _sniff,
@@ -275,24 +275,6 @@ class CsvChunks:
             return np.array(values, dtype=np.float64)
         except ValueError:
             return None
-
-
-def _not_utf8(path: Path) -> str:
-    """The message for a file that is not UTF-8, naming the first bad byte and its offset (BOM included)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    offset = 0
-    with path.open("rb") as raw:
-        while True:
-            block = raw.read(1 << 20)
-            try:
-                decoder.decode(block, final=not block)
-            except UnicodeDecodeError as error:
-                at = offset - (len(error.object) - len(block)) + error.start  # error.object: held bytes + block
-                return (f"{path.name} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at position {at}); "
-                        f"save it as UTF-8 CSV")
-            if not block:
-                return f"{path.name} is not UTF-8 text; save it as UTF-8 CSV"
-            offset += len(block)
 
 
 class ParquetChunks:
