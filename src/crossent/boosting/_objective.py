@@ -324,9 +324,11 @@ def _margin_kernel(loss: str, options: dict[str, Any]) -> tuple[float, float, np
     defaults = lookup(loss)[1].defaults
     merged = {**defaults, **options}
     known = {"gamma", "epsilon", "alpha", "weight", "priors", "tau", "pos_weight", "label_smoothing", "z_loss",
-             "logit_softcap", "reduction", "sample_weight", "axis", "ignore_index", "from_logits", "base", "eps", "xp"}
+             "logit_softcap", "reduction", "sample_weight", "axis", "ignore_index", "from_logits", "base", "eps", "xp",
+             "denominator"}
     if set(merged) - known or merged.get("label_smoothing", 0.0) != 0 or merged.get("z_loss", 0.0) != 0 \
-            or merged.get("logit_softcap") is not None or merged.get("pos_weight") is not None:
+            or merged.get("logit_softcap") is not None or merged.get("pos_weight") is not None \
+            or merged.get("denominator") is not None:
         return None
     gamma, epsilon, tau = (_real(merged.get(k, d)) for k, d in (("gamma", 0.0), ("epsilon", 0.0), ("tau", 1.0)))
     if gamma is None or gamma < 0 or epsilon is None or epsilon < -1 or tau is None:

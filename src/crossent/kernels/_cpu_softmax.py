@@ -267,11 +267,15 @@ def log_loss_rows(
             if a == 0.0:
                 continue
             p = float(prob[i, c])
-            inside = eps == 0.0 or (eps <= p <= 1.0 - eps)
-            p = min(max(p, eps), 1.0 - eps) if eps > 0.0 else p
-            row_loss -= a * math.log(p)
-            if want_grad and inside:
-                grad[i, c] = -a / p / divisor
+            # clipped where p < eps or 1 - p < eps as exact numbers (1 - p is exact for p >= 1/2;
+            # 1.0 - eps rounded is not), with the generic path's clipped logs
+            inside = eps == 0.0 or (eps <= p and 1.0 - p >= eps)
+            if inside:
+                row_loss -= a * math.log(p)
+                if want_grad:
+                    grad[i, c] = -a / p / divisor
+            else:
+                row_loss -= a * (math.log(eps) if p < eps else math.log1p(-eps))
         loss[i] = row_loss
     return bad
 

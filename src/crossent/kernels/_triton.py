@@ -71,6 +71,14 @@ def _tanh(x):
 
 
 @triton.jit
+def _sech2(x):
+    # sech²(x) = 1 - tanh²(x) = 4e / (1 + e)² with e = exp(-2|x|): exact where 1 - tanh² cancels
+    # (it loses a digit per factor 10 of 1 / sech², and is 0 from |x| ≈ 9 on in float32)
+    e = tl.exp(-2.0 * tl.abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+@triton.jit
 def _log1p(e):
     # log(1 + e) for e ≥ 0, exact to a few ulp (Goldberg's trick): w = 1 + e rounds, but
     # log(w) · e / (w - 1) divides out the rounding; where w rounds to 1, log(1 + e) = e.
@@ -123,8 +131,15 @@ def _softmax_rows(
     # Writing each term as g(p_c) and h_c = a_c p_c g'(p_c) = a_c [γ p_c (1-p_c)^{γ-1} log p_c - (1-p_c)^γ],
     # the softmax Jacobian dp_c/du_j = p_c([c = j] - p_j) gives
     #     dℓ/du_j = h_j - p_j Σ_c h_c + 2 λ s LSE p_j     (dLSE/du_j = p_j),
-    # and du_j/dz_j = 1 - tanh²(z_j/c) under soft-capping. Σ_c h_c has a closed form except for
-    # focal loss with smoothing: -(a_y + ε s/C Σ_c w_c) for γ = 0, h_y alone without smoothing.
+    # and du_j/dz_j = 1 - tanh²(z_j/c) = sech²(z_j/c) under soft-capping. Σ_c h_c has a closed form
+    # except for focal loss with smoothing: -(a_y + ε s/C Σ_c w_c) for γ = 0, h_y alone without smoothing.
+    #
+    # Rows that are limits, as the generic path (and the CPU kernel) computes them: a row with one
+    # +inf logit (not soft-capped) has p = 1 there and 0 elsewhere, and is computed as u = 0 at that
+    # class and -inf at the others (LSE = 0); two or more +inf logits have no limit: NaN loss and
+    # gradient (the row weight stays s w_y). A row whose logits are all -inf has p = 0 and log p =
+    # -inf everywhere: an infinite loss where a class counts, the gradient h = -a (LSE: -inf in the
+    # z-loss, 0 in its gradient).
     row = tl.program_id(0).to(tl.int64)
     z_row = z_ptr + row * z_row_stride
     grad_row = grad_ptr + row * grad_row_stride
@@ -145,27 +160,37 @@ def _softmax_rows(
     m = tl.full([], float("-inf"), tl.float32)
     total = tl.full([], 0.0, tl.float32)
     weight_sum = tl.full([], 0.0, tl.float32)
+    infinite = tl.full([], 0, tl.int32)  # the row's +inf logits (none once soft-capped)
     for start in range(0, end, BLOCK):
         cols = start + offsets
         mask = cols < num_classes
         u = tl.load(z_row + cols, mask=mask, other=float("-inf")).to(tl.float32)
         if SOFTCAP:
             u = tl.where(mask, softcap * _tanh(u / softcap), float("-inf"))
+        else:
+            infinite += tl.sum((u == float("inf")).to(tl.int32), axis=0)
+            u = tl.where(u == float("inf"), float("-inf"), u)  # (the finite rest, should no limit apply)
         m_new = tl.maximum(m, tl.max(u, axis=0))
         shift = tl.where(m_new == float("-inf"), 0.0, m_new)  # a row of -inf so far: no NaN
         total = total * tl.exp(m - shift) + tl.sum(tl.exp(u - shift), axis=0)
         m = m_new
         if SMOOTHING and HAS_CLASS_WEIGHT and not FOCAL:
             weight_sum += tl.sum(tl.load(class_weight_ptr + cols, mask=mask, other=0.0).to(tl.float32), axis=0)
-    shift = tl.where(m == float("-inf"), 0.0, m)
-    # log p = (u - shift) - log_total; total ≥ 1 (the maximum's own term) on a live, finite row
-    log_total = tl.log(tl.where(live, total, 1.0))
+    hot = infinite == 1  # one +inf logit: the row at its limit, u = 0 there and -inf elsewhere
+    ambiguous = live & (infinite > 1)
+    shift = tl.where(hot | (m == float("-inf")), 0.0, m)
+    total = tl.where(hot, 1.0, total)
+    dead = live & (total == 0.0)  # every logit -inf: log p = u - 0 = -inf for every class
+    # log p = (u - shift) - log_total; total ≥ 1 (the maximum's own term) on a live row with a finite logit
+    log_total = tl.log(tl.where(live & ~dead, total, 1.0))
     lse = shift + log_total
 
     # the label's own term
     u_y = tl.load(z_row + y, mask=live, other=0.0).to(tl.float32)
     if SOFTCAP:
         u_y = softcap * _tanh(u_y / softcap)
+    else:
+        u_y = tl.where(hot, tl.where(u_y == float("inf"), 0.0, float("-inf")), u_y)
     log_p_y = (u_y - shift) - log_total
     p_y = tl.exp(log_p_y)
     s = tl.load(sample_weight_ptr + row).to(tl.float32) if HAS_SAMPLE_WEIGHT else tl.full([], 1.0, tl.float32)
@@ -199,6 +224,8 @@ def _softmax_rows(
             u = tl.load(z_row + cols, mask=mask, other=float("-inf")).to(tl.float32)
             if SOFTCAP:
                 u = tl.where(mask, softcap * _tanh(u / softcap), float("-inf"))
+            else:
+                u = tl.where(hot, tl.where(u == float("inf"), 0.0, float("-inf")), u)
             log_p = (u - shift) - log_total
             p = tl.exp(log_p)
             if HAS_CLASS_WEIGHT:
@@ -211,7 +238,7 @@ def _softmax_rows(
             row_loss += tl.sum(tl.where(a_off != 0.0, -a_off * q_gamma * log_p, 0.0), axis=0)
 
     # last sweep: the gradient (and the smoothing share of the loss where sweep 2 did not run)
-    zl = 2.0 * z_loss * s * lse
+    zl = tl.where(dead, 0.0, 2.0 * z_loss * s * lse)  # (p = 0 on a dead row: no z-loss gradient)
     scale = tl.load(grad_scale_ptr).to(tl.float32) if SCALE_FROM_MEMORY else grad_scale
     last_end = num_classes if GRAD else end  # with GRAD, an ignored row's gradient is written too (zeros)
     if GRAD or (SMOOTHING and not FOCAL):
@@ -221,10 +248,9 @@ def _softmax_rows(
             read = cols < end  # mask & live (the interpreter mistypes a scalar & a block)
             x = tl.load(z_row + cols, mask=read, other=float("-inf")).to(tl.float32)
             if SOFTCAP:
-                t = _tanh(x / softcap)
-                u = tl.where(read, softcap * t, float("-inf"))
+                u = tl.where(read, softcap * _tanh(x / softcap), float("-inf"))
             else:
-                u = x
+                u = tl.where(hot, tl.where(x == float("inf"), 0.0, float("-inf")), x)
             log_p = (u - shift) - log_total
             p = tl.exp(log_p)
             if HAS_CLASS_WEIGHT:
@@ -244,13 +270,14 @@ def _softmax_rows(
                 if Z_LOSS:
                     g += zl * p
                 if SOFTCAP:
-                    g *= 1.0 - t * t
-                g = tl.where(live, g * scale, tl.where(bad, float("nan"), 0.0))
+                    g *= _sech2(x / softcap)
+                g = tl.where(live & ~ambiguous, g * scale, tl.where(bad | ambiguous, float("nan"), 0.0))
                 tl.store(grad_row + cols, g.to(grad_ptr.dtype.element_ty), mask=mask)
 
-    if Z_LOSS:
-        row_loss += z_loss * s * lse * lse
-    tl.store(loss_ptr + row, tl.where(live, row_loss, tl.where(bad, float("nan"), 0.0)))
+    if Z_LOSS:  # (-inf on a dead row; nothing where s = 0, even there)
+        lse = tl.where(dead, float("-inf"), lse)
+        row_loss += tl.where(s != 0.0, z_loss * s * lse * lse, 0.0)
+    tl.store(loss_ptr + row, tl.where(live & ~ambiguous, row_loss, tl.where(bad | ambiguous, float("nan"), 0.0)))
     tl.store(row_weight_ptr + row, tl.where(live, s * w_y, tl.where(bad, float("nan"), 0.0)))
 
 
@@ -292,7 +319,9 @@ def _sigmoid_elements(
     log1p_e = _log1p(e)
     log_p = -(tl.maximum(-x, 0.0) + log1p_e)  # log σ(z)
     log_q = -(tl.maximum(x, 0.0) + log1p_e)  # log σ(-z) = log(1 - σ(z))
-    tl.store(loss_ptr + i, -s * (c_pos * log_p + c_neg * log_q), mask=mask)
+    # (a term whose weight is 0 adds nothing, even where its log is -inf: z = ±inf)
+    ce = tl.where(c_pos != 0.0, c_pos * log_p, 0.0) + tl.where(c_neg != 0.0, c_neg * log_q, 0.0)
+    tl.store(loss_ptr + i, -s * ce, mask=mask)
     if GRAD:
         scale = tl.load(grad_scale_ptr).to(tl.float32) if SCALE_FROM_MEMORY else grad_scale
         big = 1.0 / (1.0 + e)

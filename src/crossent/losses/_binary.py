@@ -31,6 +31,7 @@ from crossent.losses._math import (
     focal_slope,
     power,
     power_minus_one,
+    power_of_log,
     safe_log,
     safe_log1m,
     safe_reciprocal,
@@ -133,7 +134,7 @@ def _sigmoid_loss(
     loss = ce
     if not zero(gamma):
         q_t = y * q + (1 - y) * p
-        loss = power(q_t, gamma, xp) * loss
+        loss = _modulating(q_t, y, (log_p, log_q) if from_logits else None, gamma, xp) * loss
     alpha_t = None
     if alpha is not None:
         a = _binary_alpha(alpha, xp, b.x, shape)
@@ -208,6 +209,20 @@ def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, c
     last = xp.where(positive, gamma * (gamma - 1) * safe_q_t ** (gamma - 2) * sign * sign * finite_ce,
                     xp.zeros_like(q_t))
     return power(q_t, gamma, xp) * d2_ce + 2 * xp.where(middle != 0, slope * middle, xp.zeros_like(q_t)) + last
+
+
+def _modulating(q_t: Array, y: Array, logs: tuple[Array, Array] | None, gamma: float, xp: Any) -> Array:
+    """The focal factor q_t^γ, q_t = ỹ q + (1 - ỹ) p. From logits (``logs`` = log p, log q), a hard
+    target's is power_of_log of log q (ỹ = 1) or log p (ỹ = 0), whose derivatives hold no power
+    of a tiny q_t below γ: those of q_t**γ do, and make a Hessian-vector product of float32 logits
+    beyond about ±45 NaN (γ(γ - 1) q_t^{γ-2} overflows, times a square that underflows). A soft
+    target has q_t ≥ min(ỹ, 1 - ỹ), where the power is exact as it is."""
+    if logs is None:
+        return power(q_t, gamma, xp)
+    log_p, log_q = logs
+    hard = (y == 0) | (y == 1)
+    log_q_t = xp.where(y == 1, log_q, xp.where(y == 0, log_p, xp.log(xp.where(hard, xp.ones_like(q_t), q_t))))
+    return power_of_log(log_q_t, gamma, xp)
 
 
 def _inverse_square(x: Array, used: Array, xp: Any) -> Array:
@@ -295,7 +310,8 @@ def _asymmetric_loss(
     pos, neg = y != 0, y != 1
     if from_logits:
         log_p = _log_sigmoid(b.x, xp)
-        p, q = xp.exp(log_p), xp.exp(_log_sigmoid(-b.x, xp))
+        log_q = _log_sigmoid(-b.x, xp)
+        p, q = xp.exp(log_p), xp.exp(log_q)
     else:
         clipped = Clip(b.x, eps, xp)
         p = clipped.p
@@ -308,8 +324,8 @@ def _asymmetric_loss(
         p_m = xp.maximum(p - m, xp.zeros_like(p))
         q_m = xp.minimum(q + m, xp.ones_like(q))
         log_qm = xp.log(q_m)  # q_m ≥ m > 0
-    loss_pos = -power(q, gamma_pos, xp) * log_p
-    loss_neg = -power(p_m, gamma_neg, xp) * log_qm
+    loss_pos = -(power_of_log(log_q, gamma_pos, xp) if from_logits else power(q, gamma_pos, xp)) * log_p
+    loss_neg = -(power_of_log(log_p, gamma_neg, xp) if from_logits and m == 0 else power(p_m, gamma_neg, xp)) * log_qm
     s = b.s
     loss = s * (y * loss_pos + (1 - y) * loss_neg)
     g = None

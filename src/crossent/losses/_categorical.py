@@ -30,7 +30,17 @@ from crossent.activations import _log_softmax
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
-from crossent.losses._math import Clip, focal_curvature, power, power_minus_one, safe_log, safe_reciprocal, zero
+from crossent.losses._math import (
+    Clip,
+    focal_curvature,
+    power,
+    power_minus_one,
+    power_of_log,
+    safe_log,
+    safe_reciprocal,
+    tanh,
+    zero,
+)
 from crossent.losses._reduce import kernel_divisor, kernel_total, reduce
 
 __all__ = [
@@ -262,11 +272,17 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
                  num_classes: int, grad: bool, hess: bool, xp: Any) -> tuple[Array, Array | None, Array | None]:
     if softcap is not None:
         scaled = z / softcap
-        capped = xp.tanh(scaled)
+        capped = tanh(scaled, xp)  # (exact derivatives where 1 - tanh² would round away: autograd's)
         z = softcap * capped
+    offset = None
     if priors is not None:
+        # z + τ log π with the row's largest logit taken out first (the softmax does not see it): a logit
+        # of 300 holds its float32 spacing, 3e-5, as an error; z - max has none where p is not negligible.
+        # LSE (the z-loss's) gets it back
+        largest = xp.max(z, axis=-1, keepdims=True)
+        offset = xp.where(xp.isfinite(largest), largest, xp.zeros_like(largest))
         log_priors = xp.log(_priors(priors, xp, z, num_classes))
-        z = z + tau * log_priors
+        z = (z - offset) + tau * log_priors
     # a row whose logits are all -inf has log p = -inf (an infinite loss where it counts): it goes
     # through the softmax as zeros (whose -inf - (-inf) would be NaN, in autograd too) and comes out -inf
     top = xp.max(z, axis=-1, keepdims=True)
@@ -280,17 +296,26 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     ambiguous = hot & (xp.sum(xp.astype(infinite, z.dtype), axis=-1, keepdims=True) > 1)
     z = xp.where(hot, xp.where(infinite, xp.zeros_like(z), xp.full_like(z, -float("inf"))), z)
     log_p, lse = _log_softmax(z, -1, xp)
+    if offset is not None:
+        lse = lse + offset
+    focal = not (zero(gamma) and zero(epsilon))  # plain cross-entropy needs neither 1 - p nor its log
+    q: Any = None
+    log_q: Any = None
+    if focal:  # 1 - p and its log to their last digits, the largest class's log p too
+        log_p, q, log_q = _complement(z, log_p, xp)
+        q = xp.where(dead, xp.ones_like(q), q)
+        log_q = xp.where(dead, xp.zeros_like(log_q), log_q)
     log_p = xp.where(ambiguous, xp.full_like(log_p, float("nan")), log_p)
     log_p = xp.where(dead, xp.full_like(log_p, -float("inf")), log_p)
     lse = xp.where(dead, xp.full_like(lse, -float("inf")), lse)
-    focal = not (zero(gamma) and zero(epsilon))  # plain cross-entropy needs neither p nor 1 - p here
     p: Any = xp.exp(log_p) if focal or grad else None
-    q: Any = -xp.expm1(log_p) if focal else None  # 1 - p to its last digit where p is near 1
+    # (1 - p)^γ from log(1 - p): no power of a tiny 1 - p below γ in its derivatives (power_of_log)
+    modulating: Any = None if zero(gamma) else power_of_log(log_q, gamma, xp)
     # a class with a = 0 adds nothing, even where its logit is -inf (a masked class: log p = -inf);
     # its log p is 0 inside the term, so that no autograd multiplies an infinite slope by a = 0
     used = a != 0
     log_p_used = xp.where(used, log_p, xp.zeros_like(log_p))
-    term = -log_p_used if zero(gamma) else -power(q, gamma, xp) * log_p_used
+    term = -log_p_used if zero(gamma) else -modulating * log_p_used
     if not zero(epsilon):
         term = term + epsilon * q
     loss = xp.sum(xp.where(used, a * term, xp.zeros_like(term)), axis=-1)
@@ -301,7 +326,7 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
     if not grad:
         return loss, None, None
 
-    h = -a if zero(gamma) else -a * power(q, gamma, xp)
+    h = -a if zero(gamma) else -a * modulating
     if not zero(gamma):  # p log p -> 0 as p -> 0 (a -inf logit)
         positive = p > 0
         p_log_p = xp.where(positive, p * xp.where(positive, log_p, xp.zeros_like(p)), xp.zeros_like(p))
@@ -329,6 +354,37 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
             d = d * slope**2 - g_z * (2 / softcap) * capped * slope
         g = g * slope
     return loss, g, d
+
+
+def _complement(z: Array, log_p: Array, xp: Any) -> tuple[Array, Array, Array]:
+    """(log p, 1 - p, log(1 - p)) for p = softmax(z), each to its last digits and with exact
+    autograd derivatives, from log p = log_softmax(z) (z finite or -inf, the class axis last).
+
+    Only the row's largest class m can have p > 1/2. There, with R = Σ_{c≠m} exp(z_c - z_m) ≤ C - 1,
+    1 - p_m = R / (1 + R), log p_m = -log1p(R) and log(1 - p_m) = log R - log1p(R), where
+    log R = (z_k - z_m) + log Σ_{c≠m} exp(z_c - z_k), z_k the largest of the others: a sum of at
+    least 1, so that no derivative divides by a tiny R (as d log R = dR / R would). Elsewhere
+    p ≤ 1/2, and 1 - p and log1p(-p) are exact. (-expm1(log p) is exact as a value, but its
+    autograd derivative, expm1 + 1, cancels where p is tiny: focal loss's γ p log p went missing
+    from float32 gradients.)"""
+    num_classes = z.shape[-1]
+    is_top = xp.arange(num_classes, device=device(z)) == xp.argmax(z, axis=-1, keepdims=True)
+    # z_m as its own entry (the maximum's derivative would be split between tied logits)
+    z_top = xp.sum(xp.where(is_top, z, xp.zeros_like(z)), axis=-1, keepdims=True)
+    others = xp.where(is_top, xp.full_like(z, -float("inf")), z)
+    second = xp.max(others, axis=-1, keepdims=True)
+    rest = second > -float("inf")  # (no other class, or only -inf ones: 1 - p_m = 0)
+    second = xp.where(rest, second, xp.zeros_like(second))
+    total = xp.sum(xp.exp(others - second), axis=-1, keepdims=True)
+    log_r = xp.where(rest, (second - z_top) + xp.log(xp.where(rest, total, xp.ones_like(total))),
+                     xp.full_like(total, -float("inf")))
+    r = xp.exp(log_r)
+    log1p_r = xp.log1p(r)
+    p = xp.exp(log_p)
+    p_other = xp.where(is_top, xp.zeros_like(p), p)
+    q = xp.where(is_top, r / (1 + r), 1 - p)
+    log_q = xp.where(is_top, log_r - log1p_r, xp.log1p(-p_other))
+    return xp.where(is_top, -log1p_r, log_p), q, log_q
 
 
 def _softmax_curvature(z: Array, p: Array, log_p: Array, a: Array, gamma: float, epsilon: float,

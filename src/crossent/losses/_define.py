@@ -72,8 +72,9 @@ def _call(name: str, declared: _Declared, prediction: Any, target: Any, args: tu
         if getattr(prediction, "requires_grad", False) is True and not grad and not compiling():
             # a torch tensor under autograd: a kernel may take it, and replays it here, on the
             # generic path, if a backward asks for a graph (create_graph=True)
-            def replay(x: Any) -> Any:
-                return declared.core(x, target, **merged, **declared.fixed, grad=False)[0]
+            def replay(x: Any) -> Any:  # x: the kernel's saved tensor, its class axis last
+                replayed = {**merged, "axis": -1} if "axis" in merged else merged
+                return declared.core(x, target, **replayed, **declared.fixed, grad=False)[0]
 
             with replaying(replay):
                 return declared.core(prediction, target, **merged, **declared.fixed, grad=grad)  # type: ignore[no-any-return]

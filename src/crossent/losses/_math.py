@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from crossent._xp import Array
 
 
@@ -30,14 +32,31 @@ def known(value: Any) -> bool:
 
 
 def power(q: Array, gamma: Any, xp: Any) -> Array:
-    """q**gamma for q in [0, 1], gamma ≥ 0, with 0**0 = 1 and a finite autograd derivative."""
+    """q**gamma for q in [0, 1], gamma ≥ 0, with 0**0 = 1 and finite autograd derivatives at 0.
+
+    An integral gamma is an integer power (its derivatives are polynomials; jax's pow(q, 1.0)
+    has a NaN second derivative at 0); any other takes the double where at q = 0, where its
+    first derivative (gamma < 1) or its second (gamma < 2) is infinite."""
     if zero(gamma):
         return xp.ones_like(q)
-    if known(gamma) and gamma >= 1:
-        return q**gamma
-    positive = q > 0  # d/dq q**gamma is inf at 0 for gamma < 1
+    if known(gamma) and float(gamma).is_integer():
+        return q ** int(gamma)
+    positive = q > 0
     at_zero = xp.zeros_like(q) if known(gamma) else xp.where(gamma == 0, xp.ones_like(q), xp.zeros_like(q))
     return xp.where(positive, xp.where(positive, q, xp.ones_like(q)) ** gamma, at_zero)
+
+
+def power_of_log(log_q: Array, gamma: Any, xp: Any) -> Array:
+    """q**gamma from log q, as exp(gamma log q) (0**0 = 1): where q is tiny, its derivatives carry
+    no power of q below gamma, as those of q**gamma do (gamma (gamma - 1) q**(gamma - 2) overflows
+    float32 below q ≈ 1e-26 for gamma = 1/2, and a Hessian-vector product multiplies it by a
+    square that underflows: NaN). Relative error about gamma |log q| ulp."""
+    if zero(gamma):
+        return xp.ones_like(log_q)
+    positive = log_q > -float("inf")
+    at_zero = xp.zeros_like(log_q) if known(gamma) else xp.where(gamma == 0, xp.ones_like(log_q),
+                                                                 xp.zeros_like(log_q))
+    return xp.where(positive, xp.exp(gamma * xp.where(positive, log_q, xp.zeros_like(log_q))), at_zero)
 
 
 def power_minus_one(q: Array, gamma: Any, xp: Any) -> Array:
@@ -48,11 +67,26 @@ def power_minus_one(q: Array, gamma: Any, xp: Any) -> Array:
     """
     if zero(gamma):
         return xp.zeros_like(q)
-    if known(gamma) and gamma >= 1:
-        return gamma * q ** (gamma - 1)
+    if known(gamma) and float(gamma).is_integer():
+        return gamma * q ** (int(gamma) - 1)
     positive = q > 0
     at_zero = xp.zeros_like(q) if known(gamma) else xp.where(gamma == 1, xp.ones_like(q), xp.zeros_like(q))
     return xp.where(positive, gamma * xp.where(positive, q, xp.ones_like(q)) ** (gamma - 1), at_zero)
+
+
+def tanh(x: Array, xp: Any) -> Array:
+    """tanh(x), written so that autograd's derivatives are exact too: xp.tanh's, 1 - tanh², loses
+    its digits as |x| grows and is 0 from |x| ≈ 9 in float32 on, where sech² is 4e^{-2|x|}.
+
+    With n = -|x| (taken by a where, whose derivative at 0 is ±1, not -sign(0) = 0) and
+    t = e^{2n} - 1, tanh n = t / (t + 2); t is expm1(2n) where |x| < 1/2 (exact where 1 - e^{2n}
+    cancels) and exp(2n) - 1 elsewhere (its derivative, 2e^{2n}, exact where expm1's, expm1 + 1,
+    cancels). Both forms are finite at any x, ±inf included."""
+    negative = xp.where(x > 0, -x, x)
+    small = negative > -0.5
+    t = xp.where(small, xp.expm1(2 * negative), xp.exp(2 * negative) - 1)
+    value = t / (t + 2)
+    return xp.where(x > 0, -value, value)
 
 
 def safe_log1m(p: Array, used: Array, xp: Any) -> Array:
@@ -67,19 +101,28 @@ def safe_reciprocal(x: Array, used: Array, xp: Any) -> Array:
 
 class Clip:
     """Probabilities clipped to [eps, 1 - eps] when ``eps`` asks for it (never by default), and
-    the gradient mask that goes with it: a clipped value has no gradient."""
+    the gradient mask that goes with it: a clipped value has no gradient.
+
+    p is clipped where p < eps or p > 1 - eps as real numbers, eps as given (the kernels' rule,
+    in float64), whatever p's dtype: p < eps is p < eps↑, the least number of p's dtype not below
+    eps, and p > 1 - eps is 1 - p < eps↑ (1 - p is exact for p ≥ 1/2, and above eps↑ below it).
+    At p = eps the clip is inactive, so that p and its gradient (-a/eps for cross-entropy) pass,
+    for autograd too (xp.clip would give jax.grad half of it there: the gradient of a maximum
+    splits at a tie)."""
 
     def __init__(self, p: Array, eps: float | None, xp: Any) -> None:
         self.xp, self.eps = xp, eps
-        # (eps may round to 0 in p's dtype, 1 - eps to 1: p = 0 and p = 1 are clipped all the same)
         self.low: Any = None
         self.high: Any = None
         self.inside: Any = None
         self.p = p
         if eps is not None:
-            self.low, self.high = (p < eps) | (p == 0), (p > 1 - eps) | (p == 1)
+            bound = _at_least(eps, p.dtype, xp)
+            # (eps may round to 0 in p's dtype, 1 - eps to 1: p = 0 and p = 1 are clipped all the same,
+            # also where subnormals flush to 0)
+            self.low, self.high = (p < bound) | (p == 0), (1 - p < bound) | (p == 1)
             self.inside = ~(self.low | self.high)
-            self.p = xp.clip(p, eps, 1 - eps)
+            self.p = xp.where(self.low, xp.full_like(p, eps), xp.where(self.high, xp.full_like(p, 1 - eps), p))
 
     def mask(self, grad: Array) -> Array:
         return grad if self.inside is None else self.xp.where(self.inside, grad, self.xp.zeros_like(grad))
@@ -96,6 +139,15 @@ class Clip:
         if log_q is not None:
             log_q = xp.where(high, xp.full_like(log_q, at_low), xp.where(low, xp.full_like(log_q, at_high), log_q))
         return log_p, log_q
+
+
+def _at_least(value: float, dtype: Any, xp: Any) -> float:
+    """The least number of ``dtype`` (a float32 or float64 compute dtype) not below ``value``."""
+    kind = np.float32 if xp.finfo(dtype).bits == 32 else np.float64
+    rounded = kind(value)
+    if float(rounded) < value:
+        rounded = np.nextafter(rounded, kind(np.inf))
+    return float(rounded)
 
 
 # Second derivatives (value_grad_hess). They are not differentiated again, so they need only be
