@@ -17,8 +17,8 @@ from crossent import bench
 from crossent.cli import main
 
 IMPLEMENTATIONS = {
-    "ce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile",
-           "crossent kernel, reused gradient buffer", "naive numpy"],
+    "ce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", "crossent (numpy, out=buffer)",
+           "crossent (numpy, out=logits)", "crossent (torch, inplace_backward)", "naive numpy"],
     "bce": ["crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", "naive numpy"],
     "logloss": ["crossent", "sklearn log_loss", "naive numpy"],
     "linear": ["crossent (chunked)", "naive torch"],
@@ -107,7 +107,8 @@ def test_python_m_crossent_bench_prints_tables() -> None:
     assert "## ce: cross-entropy forward + backward, (64 × 2048) float32" in out
     assert "| implementation " in out and "| median s " in out and "| GB/s " in out and "| % of copy " in out
     assert "torch.compile: unavailable: skipped (--no-compile)" in out
-    assert "target: crossent ≥5× faster than torch eager and ≥50% of copy bandwidth: " in out
+    assert ("target: crossent ≥5× faster than torch eager and ≥50% of copy bandwidth; into a reused buffer or "
+            "over the logits ≥10× torch eager and ≥70% of copy bandwidth: ") in out
     assert "## bce" not in out
 
 
@@ -118,8 +119,9 @@ def test_missing_peers_are_unavailable_not_a_crash(monkeypatch: pytest.MonkeyPat
     assert result["machine"]["torch"] is None
     for name in ("ce", "bce"):
         rows = result["cases"][name]["implementations"]
-        for impl in ("crossent (torch)", "torch eager", "torch.compile"):
-            assert rows[impl] == {"available": False, "reason": "torch not installed"}
+        for impl in ("crossent (torch)", "torch eager", "torch.compile", "crossent (torch, inplace_backward)"):
+            if impl in rows:
+                assert rows[impl] == {"available": False, "reason": "torch not installed"}
         assert rows["crossent (numpy)"]["available"] and rows["naive numpy"]["available"]
         faster = [c for c in result["cases"][name]["target"]["checks"] if c["check"] == "faster"]
         assert faster and all(c["met"] is None for c in faster)  # no torch eager to compare with
@@ -222,6 +224,46 @@ def test_timing_synchronizes_the_device_around_each_timed_call() -> None:
     assert events == ["call", "sync", *["sync", "call", "sync"] * 2]
 
 
+def test_a_restoring_call_restores_its_inputs_before_each_call_outside_the_clock() -> None:
+    events: list[str] = []
+
+    def call() -> tuple[None, None]:
+        events.append("call")
+        return None, None
+
+    restoring = bench._timing.Restoring(call, lambda: events.append("restore"))
+    result = bench._timing.alternate({"a": restoring}, 3, synchronize=lambda: events.append("sync"))
+    assert events == ["restore", "call", "sync", *["restore", "sync", "call", "sync"] * 3]
+    check_times(result["a"], 3)
+
+
+def test_ce_measures_a_reused_gradient_buffer_and_the_gradient_over_the_logits() -> None:
+    """value_and_grad(out=buffer), value_and_grad(out=logits) and CrossEntropyLoss(inplace_backward=True),
+    in the run of the fresh-gradient rows and torch eager, at the quick size (on the kernels), and
+    held to the issue's in-place target."""
+    pytest.importorskip("torch")
+    repeats = 3
+    result = bench.run(["ce"], repeats=repeats, quick=True, torch_compile=False, device="cpu", progress=False)
+    case = result["cases"]["ce"]
+    rows = case["implementations"]
+    in_place = ("crossent (numpy, out=buffer)", "crossent (numpy, out=logits)", "crossent (torch, inplace_backward)")
+    for impl in in_place:
+        row = rows[impl]
+        check_times(row, repeats)
+        # the logits restored before each call: the loss of the same logits, to the bit
+        assert row["value"] == rows["crossent (numpy)"]["value"]
+        assert row["gbps"] == pytest.approx(case["bytes"] / row["seconds"] / 1e9)
+        assert row["vs"]["torch eager"] == pytest.approx(rows["torch eager"]["seconds"] / row["seconds"])
+    assert case["agreement"]["agree"] is True
+    bounds = {(c["implementation"], c["check"]): c["bound"] for c in case["target"]["checks"]}
+    assert bounds == {**{(impl, "faster"): 5.0 for impl in ("crossent (numpy)", "crossent (torch)")},
+                      **{(impl, "copy"): 0.5 for impl in ("crossent (numpy)", "crossent (torch)")},
+                      **{(impl, "faster"): 10.0 for impl in in_place}, **{(impl, "copy"): 0.7 for impl in in_place}}
+    text = bench.render(result)
+    assert all(f"| {impl} " in text for impl in in_place)
+    assert "crossent (numpy, out=logits): " in text.split("target: ")[1]
+
+
 def test_the_cuda_path_runs_on_torch_cpu_tensors(monkeypatch: pytest.MonkeyPatch) -> None:
     """``device="torch-cpu"`` (run()'s test device): ce and bce by the code path of ``--device cuda``
     on CPU tensors, whose crossent row the Triton kernels take under ``TRITON_ON_CPU`` and the
@@ -259,9 +301,13 @@ def test_the_cuda_path_runs_on_torch_cpu_tensors(monkeypatch: pytest.MonkeyPatch
         assert "bfloat16 logits on cpu" in case["title"]
         rows_ = case["implementations"]
         assert list(rows_) == IMPLEMENTATIONS[name]
-        for impl in ("crossent (numpy)", "crossent kernel, reused gradient buffer", "naive numpy"):
+        for impl in ("crossent (numpy)", "crossent (numpy, out=buffer)", "crossent (numpy, out=logits)",
+                     "naive numpy"):
             if impl in rows_:
                 assert rows_[impl] == {"available": False, "reason": "CPU only"}
+        if name == "ce":  # (the Triton kernels take no destination)
+            assert rows_["crossent (torch, inplace_backward)"] == {
+                "available": False, "reason": "in place on the Numba CPU kernels only"}
         assert rows_["torch.compile"] == {"available": False, "reason": "skipped (--no-compile)"}
         crossent_row, eager = rows_["crossent (torch)"], rows_["torch eager"]
         for row in (crossent_row, eager):

@@ -316,3 +316,15 @@ def test_gradient_accumulation_under_ddp_is_exact() -> None:
         assert result["total"] == rows / 2  # world_average: the global count over the world size
         assert result["collectives"] == [()], "one all_reduce of one number"
     assert results[0]["errors"] == results[1]["errors"]
+
+
+def test_modules_take_the_denominator_per_call() -> None:
+    from crossent.torch import BinaryFocalLoss, CrossEntropyLoss
+
+    z, y = torch.randn(2, 5, 3), torch.randint(0, 5, (2, 3))  # PyTorch's layout: classes on axis 1
+    criterion = CrossEntropyLoss(label_smoothing=0.1)
+    torch.testing.assert_close(criterion(z, y, denominator=torch.tensor(10.0)),
+                               crossent.cross_entropy(z, y, axis=1, label_smoothing=0.1, reduction="sum") / 10.0)
+    zb, yb = torch.randn(4, 2), (torch.rand(4, 2) < 0.5).float()
+    torch.testing.assert_close(BinaryFocalLoss()(zb, yb, denominator=3.0),
+                               crossent.binary_focal_loss(zb, yb, reduction="sum") / 3.0)

@@ -86,13 +86,15 @@ def test_module_signature_is_the_functions_and_docstring_refers_to_it(name: str)
     # the function's options, but for the class axis: the module's default is PyTorch's layout
     expected = [p.replace(default=None, annotation="int | None") if p.name == "axis" else p
                 for p in list(inspect.signature(function).parameters.values())[2:]
-                if p.name not in ("sample_weight", "xp")]
+                if p.name not in ("sample_weight", "denominator", "xp")]
+    expected.append(inspect.Parameter("inplace_backward", inspect.Parameter.KEYWORD_ONLY, default=False,
+                                      annotation="bool"))  # the modules' own option (tests/test_inplace.py)
     assert list(inspect.signature(MODULES[name]).parameters.values()) == expected
     doc = MODULES[name].__doc__
     assert f":func:`crossent.{name}`" in doc
     assert function.__doc__.splitlines()[0] not in doc  # referred to, not copied
     assert list(inspect.signature(MODULES[name].forward).parameters) == [
-        "self", "prediction", "target", "sample_weight"]
+        "self", "prediction", "target", "sample_weight", "denominator"]
 
 
 def test_unknown_or_missing_option_is_a_type_error_naming_it() -> None:

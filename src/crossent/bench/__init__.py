@@ -5,7 +5,10 @@ implementations alternating within each repeat and medians taken after a warm-up
 
 - ``copy``: ``np.copyto`` of a large float32 array, the memory-bandwidth floor of every case;
 - ``ce``: cross-entropy forward + backward from float32 logits with integer labels, crossent on
-  NumPy and on torch tensors against torch eager, ``torch.compile`` and naive NumPy;
+  NumPy and on torch tensors against torch eager, ``torch.compile`` and naive NumPy; crossent
+  also into a reused gradient buffer (``value_and_grad(..., out=buffer)``) and over the logits
+  (``out=logits``, and ``CrossEntropyLoss(inplace_backward=True)`` on tensors), the logits
+  restored before each call outside the clock;
 - ``bce``: binary cross-entropy with logits forward + backward, the same implementations;
 
 with ``device="cuda"`` (``--device cuda``, or ``auto`` on a machine with a GPU) ``ce`` and ``bce``

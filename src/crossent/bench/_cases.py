@@ -12,20 +12,27 @@ there the NumPy rows are unavailable and the copy is the device's own ``copy_``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 import crossent
-from crossent.bench._timing import Call, reason
+from crossent.bench._timing import Call, Restoring, reason
 
-REUSED = "crossent kernel, reused gradient buffer"
-"""The Numba kernel writing into one gradient buffer kept across calls: the kernel's own speed,
-without the operating system's cost of mapping and zeroing a fresh gradient on every call
-(which every other row pays, as any API that returns a new gradient must)."""
-CE = ("crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", REUSED, "naive numpy")
-BCE = tuple(name for name in CE if name != REUSED)
+REUSED = "crossent (numpy, out=buffer)"
+"""``value_and_grad(..., out=buffer)``, one gradient buffer kept across calls: the kernel writes
+into it, without the operating system's cost of mapping and zeroing a fresh gradient on every
+call (which the rows that return a new gradient pay)."""
+IN_PLACE = "crossent (numpy, out=logits)"
+"""``value_and_grad(..., out=logits)``: the gradient written over the logits, which are restored
+before each call, outside the clock."""
+TORCH_IN_PLACE = "crossent (torch, inplace_backward)"
+"""``crossent.torch.CrossEntropyLoss(inplace_backward=True)`` forward + ``backward()``: the
+gradient written over the logits tensor in the forward (restored before each call, untimed)."""
+IN_PLACE_ROWS = (REUSED, IN_PLACE, TORCH_IN_PLACE)
+CE = ("crossent (numpy)", "crossent (torch)", "torch eager", "torch.compile", *IN_PLACE_ROWS, "naive numpy")
+BCE = tuple(name for name in CE if name not in IN_PLACE_ROWS)
 LOGLOSS = ("crossent", "sklearn log_loss", "naive numpy")
 TORCH_ROWS = ("crossent (torch)", "torch eager", "torch.compile")
 CPU_ONLY = "CPU only"  # why the NumPy rows are unavailable on a torch device
@@ -38,7 +45,7 @@ class Case(NamedTuple):
     nbytes: int
     counted: str  # what nbytes counts
     reference: str  # the peer whose value the others must match
-    runs: dict[str, Call | str]
+    runs: Mapping[str, Call | Restoring | str]
 
 
 def copy(nbytes: int, *, device: Any = None, dtype: str = "float32") -> tuple[int, Call]:
@@ -74,9 +81,14 @@ def ce(rows: int, classes: int, *, torch_compile: bool = True, device: Any = Non
         rng = np.random.default_rng(1)
         z = rng.standard_normal((rows, classes), dtype=np.float32)
         y = rng.integers(0, classes, size=rows)
-        numpy_runs: dict[str, Call | str] = {
+        buffer, own = np.empty_like(z), np.empty_like(z)  # (own: the logits the in-place rows overwrite)
+        cpu_runs: dict[str, Call | Restoring | str] = {
             "crossent (numpy)": lambda: crossent.value_and_grad(crossent.cross_entropy, z, y),
-            REUSED: _kernel_into(z, y), "naive numpy": lambda: _naive_ce(z, y)}
+            REUSED: lambda: crossent.value_and_grad(crossent.cross_entropy, z, y, out=buffer),
+            IN_PLACE: Restoring(lambda: crossent.value_and_grad(crossent.cross_entropy, own, y, out=own),
+                                lambda: np.copyto(own, z)),
+            TORCH_IN_PLACE: _torch_in_place(z, own, y),
+            "naive numpy": lambda: _naive_ce(z, y)}
         tensors, nbytes, where = _from_numpy(z, y), 2 * z.nbytes, ""
     else:
         import torch
@@ -84,11 +96,12 @@ def ce(rows: int, classes: int, *, torch_compile: bool = True, device: Any = Non
         g = _generator(device, 1)
         zt = torch.randn(rows, classes, generator=g, device=device, dtype=getattr(torch, dtype))
         yt = torch.randint(0, classes, (rows,), generator=g, device=device)
-        numpy_runs = dict.fromkeys(("crossent (numpy)", REUSED, "naive numpy"), CPU_ONLY)
+        cpu_runs = {**dict.fromkeys(("crossent (numpy)", REUSED, IN_PLACE, "naive numpy"), CPU_ONLY),
+                      TORCH_IN_PLACE: "in place on the Numba CPU kernels only"}
         tensors, nbytes, where = (zt, yt), 2 * zt.nbytes, f" on {device}"
-    runs = {"crossent (numpy)": numpy_runs["crossent (numpy)"],
+    runs = {"crossent (numpy)": cpu_runs["crossent (numpy)"],
             **_torch_runs(tensors, crossent.cross_entropy, "cross_entropy", torch_compile),
-            REUSED: numpy_runs[REUSED], "naive numpy": numpy_runs["naive numpy"]}
+            **{name: cpu_runs[name] for name in IN_PLACE_ROWS}, "naive numpy": cpu_runs["naive numpy"]}
     return Case(f"cross-entropy forward + backward, ({rows} × {classes}) {dtype} logits{where}, integer labels, mean",
                 {"rows": rows, "classes": classes}, nbytes, "one read of the logits + one write of the gradient",
                 "torch eager", runs)
@@ -194,21 +207,25 @@ def _generator(device: Any, seed: int) -> Any:
     return torch.Generator(device=device).manual_seed(seed)
 
 
-def _kernel_into(z: np.ndarray, y: np.ndarray) -> Call | str:
-    """The CPU kernel called directly with ``out=``: the mean loss, the gradient in one buffer."""
+def _torch_in_place(z: np.ndarray, own: np.ndarray, y: np.ndarray) -> Restoring | str:
+    """``CrossEntropyLoss(inplace_backward=True)`` on a leaf tensor over ``own`` (restored from
+    ``z`` before each call): loss, then ``backward()``; the gradient is the logits' memory."""
     try:
-        from crossent.kernels import _cpu
+        import torch
+
+        from crossent.torch import CrossEntropyLoss
     except ImportError:
-        return "numba not installed"
-    buffer = np.empty_like(z)
+        return "torch not installed"
+    criterion = CrossEntropyLoss(inplace_backward=True)
+    zt, yt = torch.from_numpy(own), torch.from_numpy(y)
 
     def call() -> tuple[Any, Any]:
-        loss, grad = _cpu.softmax_cross_entropy(
-            z, y, None, None, None, None, ignore_index=None, smoothing=0.0, gamma=0.0, epsilon=0.0,
-            z_loss=0.0, softcap=None, grad=True, divisor=float(z.shape[0]), out=buffer)
-        return np.float32(loss.mean()), grad
+        logits = zt.detach().requires_grad_()
+        value = criterion(logits, yt)
+        value.backward()
+        return value.detach(), logits
 
-    return call
+    return Restoring(call, lambda: np.copyto(own, z))
 
 
 def _naive_ce(z: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:

@@ -2,7 +2,9 @@
 
 An implementation is a call with no arguments returning ``(loss, keep)``: ``loss`` (or None) is
 read (with ``float``) after the clock stops, and ``keep`` (the gradient, say) is held until then, so that
-freeing the outputs is not timed. A string in its place says why it is unavailable.
+freeing the outputs is not timed. A string in its place says why it is unavailable. A
+:class:`Restoring` call overwrites its inputs (a gradient written over the logits): its
+``restore()`` puts them back before each call, untimed.
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ import math
 import statistics
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 Call = Callable[[], tuple[Any, Any]]
 
 
-def alternate(runs: Mapping[str, Call | str], repeats: int,
+class Restoring(NamedTuple):
+    """A call that overwrites its inputs, and the call that restores them (run before each call,
+    outside the clock)."""
+
+    call: Call
+    restore: Callable[[], None]
+
+
+def alternate(runs: Mapping[str, Call | Restoring | str], repeats: int,
               step: Callable[[str], None] = lambda what: None,
               synchronize: Callable[[], None] = lambda: None) -> dict[str, dict[str, Any]]:
     """Median seconds of ``repeats`` calls of each implementation, the implementations alternating.
@@ -28,23 +38,26 @@ def alternate(runs: Mapping[str, Call | str], repeats: int,
     before the clock starts and before it stops, so that a time is the work a call queued.
     """
     results: dict[str, dict[str, Any]] = {}
-    live: dict[str, Call] = {}
-    for name, call in runs.items():
+    live: dict[str, Restoring] = {}
+    for name, run in runs.items():
         step(f"warm-up {name}")
-        if isinstance(call, str):
-            results[name] = unavailable(call)
+        if isinstance(run, str):
+            results[name] = unavailable(run)
             continue
+        restoring = run if isinstance(run, Restoring) else Restoring(run, lambda: None)
         try:
-            call()
+            restoring.restore()
+            restoring.call()
             synchronize()  # an asynchronous device error belongs to this call
         except Exception as error:  # a peer that cannot run here (torch.compile without a compiler, ...)
             results[name] = unavailable(reason(error))
             continue
-        live[name] = call
+        live[name] = restoring
         results[name] = {"available": True, "times": []}
     for r in range(repeats):
         step(f"repeat {r + 1}/{repeats}")
-        for name, call in live.items():
+        for name, (call, restore) in live.items():
+            restore()
             synchronize()
             start = time.perf_counter()
             out = call()

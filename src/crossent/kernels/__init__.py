@@ -13,7 +13,9 @@ imported on the first call that a kernel takes.
   ``_cpu_sigmoid``, on the vectorizable functions of ``_numba_math``); the loss cores delegate
   NumPy and PyTorch CPU calls of at least ``_cpu.MIN_ELEMENTS`` elements to them through
   :func:`numba_kernels`. ``CROSSENT_KERNELS=0`` (or ``crossent.kernels._cpu.ENABLED = False``)
-  turns them off.
+  turns them off. Their gradient goes into a new array, or into the destination that
+  ``value_and_grad(..., out=)`` or a module's ``inplace_backward=True`` sets for the call
+  (``_autograd.Destination``), the logits' own memory included.
 - ``_triton``: Triton kernels (optional extra ``crossent[gpu]``) for the same losses on CUDA
   tensors, reached through :func:`triton_kernels`.
 - ``_autograd``: the one autograd.Function that runs any of them under PyTorch's autograd.

@@ -12,6 +12,13 @@ the scaling is a kernel launch, since reading ``grad_output`` would wait for the
 Only the prediction gets a gradient: calls whose other tensors require one take the generic
 path (see :func:`takes`). The gradient is handed to the first backward, so a second one
 (``retain_graph=True``) raises; ``CROSSENT_KERNELS=0`` gives the generic path, which allows it.
+
+In-place gradients. A kernel writes its gradient into a new array unless a :class:`Destination`
+is set (:func:`gradient_into`): ``crossent.value_and_grad(..., out=)`` sets one for its call, and
+:func:`overwriting_logits` (``inplace_backward=True`` of the ``crossent.torch`` modules) asks
+:class:`_Fused`'s forward to set one over its own input, so that the gradient is written over the
+logits and no gradient-sized buffer is made. The version counter of logits so overwritten is
+bumped, so that autograd catches a backward of another op that saved them.
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["generic_only", "is_tensor_on", "replaying", "run", "takes", "to_numpy"]
+__all__ = ["Destination", "generic_only", "gradient_into", "is_tensor_on", "overwriting_logits", "replaying",
+           "run", "take_destination", "takes", "to_numpy"]
 
 Compute = Callable[[Any, bool], tuple[Any, Any]]
 
@@ -33,6 +41,64 @@ Compute = Callable[[Any, bool], tuple[Any, Any]]
 # the call on the generic path, differentiably. The loss (losses/_define.py) says how to replay it.
 _REPLAY: contextvars.ContextVar[Callable[[Any], Any] | None] = contextvars.ContextVar("replay", default=None)
 _GENERIC_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("generic_only", default=False)
+
+
+class Destination:
+    """Where the gradient of the next kernel call on exactly ``logits``' memory goes: into ``out``
+    (``logits`` itself: over the logits). Both are C-contiguous NumPy arrays of one shape and
+    dtype, ``out`` writable. Taken once (:func:`take_destination`): a second kernel call in the
+    same context, which could read logits already overwritten, gets a new array."""
+
+    __slots__ = ("logits", "out", "taken")
+
+    def __init__(self, logits: np.ndarray, out: np.ndarray) -> None:
+        self.logits, self.out, self.taken = logits, out, False
+
+
+_DESTINATION: contextvars.ContextVar[Destination | None] = contextvars.ContextVar("destination", default=None)
+_OVERWRITE: contextvars.ContextVar[bool] = contextvars.ContextVar("overwrite_logits", default=False)
+
+
+@contextlib.contextmanager
+def gradient_into(destination: Destination | None) -> Iterator[None]:
+    """Within: the kernel call on ``destination.logits`` writes its gradient into ``destination.out``."""
+    token = _DESTINATION.set(destination)
+    try:
+        yield
+    finally:
+        _DESTINATION.reset(token)
+
+
+@contextlib.contextmanager
+def overwriting_logits(enabled: bool = True) -> Iterator[None]:
+    """Within: a kernel under autograd (:class:`_Fused`) writes its gradient over its logits where
+    it can (a contiguous float32 or float64 CPU tensor), and bumps their version counter."""
+    token = _OVERWRITE.set(enabled)
+    try:
+        yield
+    finally:
+        _OVERWRITE.reset(token)
+
+
+def take_destination(z: np.ndarray) -> np.ndarray | None:
+    """The array a kernel on the logits ``z`` writes its gradient into, viewed in ``z``'s shape
+    (``z`` itself: in place), where the current :class:`Destination` is for exactly ``z``'s
+    memory and not yet taken; else None (a new array)."""
+    destination = _DESTINATION.get()
+    if destination is None or destination.taken or not _same_memory(z, destination.logits):
+        return None
+    in_place = _same_memory(destination.out, destination.logits)
+    if in_place and not z.flags.writeable:
+        return None
+    destination.taken = True
+    return z if in_place else destination.out.reshape(z.shape)  # (a view: out is C-contiguous)
+
+
+def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a and b are the same C-contiguous memory in the same dtype: the same elements in
+    the same order, whatever their shapes."""
+    return (a.ctypes.data == b.ctypes.data and a.nbytes == b.nbytes and a.dtype == b.dtype
+            and a.flags.c_contiguous and b.flags.c_contiguous)
 
 
 @contextlib.contextmanager
@@ -103,7 +169,15 @@ def _function() -> Any:
     class Fused(torch.autograd.Function):
         @staticmethod
         def forward(ctx: Any, x: Any, compute: Compute, per_row: bool, replay: Any) -> Any:
-            value, g = compute(x.detach(), True)
+            over = _over(x) if _OVERWRITE.get() else None
+            with gradient_into(over):
+                value, g = compute(x.detach(), True)
+            ctx.overwritten = over is not None and over.taken  # (whatever the core made of the gradient after)
+            if ctx.overwritten:
+                # the logits now hold the gradient: an op that saved them for its backward (exp,
+                # softmax, x * x) must see that they changed, as after any in-place write
+                torch.autograd.graph.increment_version(x)
+                replay = None  # (a replay would read the gradient as logits)
             # kept on ctx rather than saved for backward, so that backward can hand it over: a
             # saved tensor has another owner, and autograd would copy it into x.grad
             ctx.gradient = g
@@ -115,6 +189,10 @@ def _function() -> Any:
 
         @staticmethod
         def backward(ctx: Any, grad_output: Any) -> Any:
+            if torch.is_grad_enabled() and ctx.overwritten:
+                raise RuntimeError("a backward that builds a graph (create_graph=True) through a crossent loss "
+                                   "with inplace_backward=True: the logits it needs were overwritten with the "
+                                   "gradient in the forward; use inplace_backward=False")
             if torch.is_grad_enabled() and ctx.replay is not None:  # create_graph: a differentiable gradient
                 (x,) = ctx.saved_tensors
                 with generic_only():
@@ -133,6 +211,14 @@ def _function() -> Any:
             return g.mul_(grad_output), None, None, None  # (a float32 grad_output: the product is rounded once)
 
     return Fused
+
+
+def _over(x: Any) -> Destination | None:
+    """A destination over the memory of the tensor x, where a Numba kernel can write into it."""
+    if not (is_tensor_on(x, "cpu", ("float32", "float64")) and x.is_contiguous()) or x.is_inference():
+        return None
+    logits = x.detach().numpy()
+    return Destination(logits, logits)
 
 
 class _Lazy:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numba  # (first: without numba this module fails to import, kernels loaded or not)
 import numpy as np
 
-from crossent.kernels import _cpu_sigmoid, _cpu_softmax
+from crossent.kernels import _autograd, _cpu_sigmoid, _cpu_softmax
 
 __all__ = ["ENABLED", "MIN_ELEMENTS", "log_loss", "row_weights",
            "sigmoid_cross_entropy", "softmax_cross_entropy"]
@@ -88,8 +88,11 @@ def softmax_cross_entropy(
     """Per-row losses and the gradient divided by ``divisor`` (or None) of the softmax loss of
     ``_softmax_loss`` for ``z [N, C]``, integer ``labels [N]`` and validated options
     (``sample_weight [N]``, ``class_weight``, ``alpha``, ``bias`` = τ log π ``[C]``). The gradient
-    goes into ``out`` when given (``z`` itself to overwrite the logits), else a new array."""
+    goes into ``out`` when given (``z`` itself to overwrite the logits), else into the destination
+    set for ``z`` (``crossent.value_and_grad(out=)``, ``inplace_backward``), else a new array."""
     n, num_classes = z.shape
+    if grad and out is None:
+        out = _autograd.take_destination(z)
     in_place = out is not None and out is z
     if in_place and not z.flags.c_contiguous:
         raise ValueError("out=z needs C-contiguous logits to write the gradient in place")
@@ -162,12 +165,15 @@ def sigmoid_cross_entropy(
     """(element-wise losses or None, their sum, gradient / ``divisor`` or None) of binary
     cross-entropy from logits ``z``; ``sample_weight`` and ``pos_weight`` validated and broadcast
     to ``z``'s shape. ``elementwise=False`` skips storing the losses ("sum", "mean"). The targets
-    ``y`` are checked to lie in [0, 1] as they are read: None if one does not (or is NaN)."""
+    ``y`` are checked to lie in [0, 1] as they are read: None if one does not (or is NaN), after
+    the gradient of the others went into the destination set for ``z``, if any (the element-wise
+    kernels read each logit before they write its gradient: ``z`` itself may be it)."""
     s, s_step = _elementwise(sample_weight, z.dtype)
     pw, pw_step = _elementwise(pos_weight, z.dtype)
     flat = np.ascontiguousarray(z).reshape(-1)
     loss = np.empty(flat.shape if elementwise else (0,), z.dtype)
-    g = np.empty(flat.shape if grad else (0,), z.dtype)
+    out = _autograd.take_destination(z) if grad else None
+    g = np.empty(flat.shape if grad else (0,), z.dtype) if out is None else out.reshape(-1)
     kernel = _cpu_sigmoid.sigmoid_float32 if z.dtype == np.float32 else _cpu_sigmoid.sigmoid_float64
     total, outside = kernel(flat, np.ascontiguousarray(y, dtype=z.dtype).reshape(-1), s, s_step, pw, pw_step,
                             loss, g, smoothing, divisor, elementwise, grad)

@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from crossent._xp import Array
+from crossent.kernels._autograd import Destination, gradient_into, is_tensor_on
 from crossent.losses._define import _call, lookup
 
 
 def value_and_grad(loss: Callable[..., Any] | str, prediction: Array, target: Array, /,
-                   *args: Any, **options: Any) -> tuple[Array, Array]:
+                   *args: Any, out: Any = None, **options: Any) -> tuple[Array, Array]:
     """The loss and its gradient with respect to ``prediction``, in closed form.
 
     ``loss`` is one of crossent's loss functions (or its name); ``options`` are that loss's
@@ -21,13 +25,101 @@ def value_and_grad(loss: Callable[..., Any] | str, prediction: Array, target: Ar
     ``reduction="none"`` it is the gradient of the sum of the per-sample losses, i.e. each
     sample's own derivative.
 
+    ``out``: an array of the prediction's kind (NumPy, or a PyTorch tensor on its device), shape
+    and dtype, writable, that receives the gradient and is returned as it: a buffer reused across
+    calls, or ``prediction`` itself to overwrite the logits with their gradient. Where a fused
+    CPU kernel on logits takes the call (``crossent.kernels``: the softmax losses of integer
+    labels, binary cross-entropy; C-contiguous ``out`` and prediction) the kernel writes into it,
+    so no gradient-sized array is made; elsewhere the gradient is computed as without ``out`` and
+    copied into it, with the same numbers either way. A call that raises may
+    have written part of ``out`` (the binary kernels check the targets as they read them). JAX
+    arrays cannot be written: use the returned gradient.
+
     >>> from crossent import cross_entropy
     >>> value, grad = value_and_grad(cross_entropy, [[0.0, 0.0]], [0])
     >>> round(float(value), 4), grad.tolist()
     (0.6931, [[-0.5, 0.5]])
+    >>> import numpy as np
+    >>> logits = np.zeros((1, 2))
+    >>> value, grad = value_and_grad(cross_entropy, logits, [0], out=logits)
+    >>> grad is logits, logits.tolist()
+    (True, [[-0.5, 0.5]])
     """
     name, declared = lookup(loss)
-    return _call(name, declared, prediction, target, args, options, grad=True)
+    if out is None:
+        return _call(name, declared, prediction, target, args, options, grad=True)
+    with gradient_into(_destination(out, prediction, target)):
+        value, grad = _call(name, declared, prediction, target, args, options, grad=True)
+    return value, _written(out, grad)
+
+
+def _destination(out: Any, prediction: Any, target: Any) -> Destination | None:
+    """``out`` validated against the prediction; the kernels' destination where they can write
+    into it (C-contiguous NumPy memory, or that of float32 or float64 CPU tensors), else None."""
+    torch = sys.modules.get("torch")  # (a tensor means torch is imported)
+    if isinstance(prediction, np.ndarray):
+        if prediction.dtype.kind != "f":
+            return None  # (the loss raises, naming the prediction's dtype)
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a NumPy array, as the prediction is; got {type(out).__name__}")
+        _same_form(tuple(out.shape), out.dtype, tuple(prediction.shape), prediction.dtype)
+        if not out.flags.writeable:
+            raise ValueError("out must be a writable array, got a read-only one")
+        if np.may_share_memory(out, prediction) and not _same_view(out, prediction):
+            raise ValueError("out must be the prediction itself or not overlap it; got an array sharing "
+                             "part of its memory")
+        if isinstance(target, np.ndarray) and np.may_share_memory(out, target):
+            raise ValueError("out must not overlap the target")
+        c_order = out.flags.c_contiguous and prediction.flags.c_contiguous
+        return Destination(prediction, out) if c_order else None
+    if torch is not None and isinstance(prediction, torch.Tensor):
+        if not prediction.is_floating_point():
+            return None
+        if not isinstance(out, torch.Tensor):
+            raise TypeError(f"out must be a PyTorch tensor, as the prediction is; got {type(out).__name__}")
+        _same_form(tuple(out.shape), out.dtype, tuple(prediction.shape), prediction.dtype)
+        if out.device != prediction.device:
+            raise ValueError(f"out must be on the prediction's device {prediction.device}, got {out.device}")
+        shared = out.untyped_storage().data_ptr() == prediction.untyped_storage().data_ptr()
+        if shared and out.numel() and not _same_view(out, prediction):
+            raise ValueError("out must be the prediction itself or not overlap it; got a tensor sharing "
+                             "part of its memory")
+        numba_memory = (is_tensor_on(prediction, "cpu", ("float32", "float64")) and is_tensor_on(
+            out, "cpu", ("float32", "float64")) and out.is_contiguous() and prediction.is_contiguous())
+        return Destination(prediction.detach().numpy(), out.detach().numpy()) if numba_memory else None
+    raise TypeError(f"out= takes a NumPy array or a PyTorch tensor prediction, whose memory it writes; got "
+                    f"{type(prediction).__name__}" + (" (JAX arrays are immutable: use the returned gradient)"
+                                                      if "jax" in type(prediction).__module__ else ""))
+
+
+def _same_form(shape: tuple[int, ...], dtype: Any, want_shape: tuple[int, ...], want_dtype: Any) -> None:
+    if shape != want_shape:
+        raise ValueError(f"out must have the prediction's shape {want_shape}, got {shape}")
+    if dtype != want_dtype:
+        raise TypeError(f"out must have the prediction's dtype {want_dtype}, got {dtype}")
+
+
+def _same_view(a: Any, b: Any) -> bool:
+    """Whether a and b are the same elements of the same memory (NumPy arrays, or tensors)."""
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.ctypes.data == b.ctypes.data and a.shape == b.shape
+                and a.strides == b.strides and a.dtype == b.dtype)
+    return (not isinstance(b, np.ndarray) and a.data_ptr() == b.data_ptr() and a.shape == b.shape
+            and a.stride() == b.stride() and a.dtype == b.dtype and a.device == b.device)
+
+
+def _written(out: Any, grad: Any) -> Any:
+    """``out`` holding ``grad``: written by a kernel already, or copied into it now."""
+    if isinstance(out, np.ndarray):
+        if not _same_view(grad, out):
+            np.copyto(out, grad)
+        return out
+    if _same_view(grad, out):  # written through NumPy's view, which autograd does not see:
+        if not out.is_inference():  # an op that saved out (out=prediction) must see the change
+            sys.modules["torch"].autograd.graph.increment_version(out)
+    else:
+        out.detach().copy_(grad.detach())  # (detach: out may be a leaf that requires a gradient)
+    return out
 
 
 def value_grad_hess(loss: Callable[..., Any] | str, prediction: Array, target: Array, /,

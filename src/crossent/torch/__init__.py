@@ -3,7 +3,7 @@
 Importing this package imports torch; ``import crossent`` does not.
 
 - One ``nn.Module`` per crossent loss, generated from the function (see ``_modules``): the
-  constructor takes the function's options, ``forward(prediction, target, sample_weight=None)``
+  constructor takes the function's options, ``forward(prediction, target, sample_weight=None, denominator=None)``
   calls it. ``CrossEntropyLoss(weight=w, label_smoothing=0.1)`` is
   ``crossent.cross_entropy(·, ·, weight=w, label_smoothing=0.1)``.
 - :func:`linear_cross_entropy`: the cross-entropy of ``hidden @ weight.T + bias`` computed
