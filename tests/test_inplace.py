@@ -371,3 +371,40 @@ def test_inplace_backward_is_a_module_option() -> None:
         ct.CrossEntropyLoss(inplace_backward="yes")
     state = ct.CrossEntropyLoss(weight=torch.ones(3), inplace_backward=True).state_dict()
     assert set(state) == {"weight"}  # an option, not a buffer
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning:triton.*")
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1, "ignore_index": 2, "z_loss": 1e-3},
+                                     {"reduction": "none"}])
+def test_inplace_backward_on_the_triton_path_writes_over_the_logits(monkeypatch: pytest.MonkeyPatch,
+                                                                     options: dict[str, Any]) -> None:
+    """The Triton kernel (under TRITON_INTERPRET=1, on CPU tensors: the branch a CUDA tensor
+    takes) writes the gradient over the logits, and .grad is the plain module's."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("triton")
+    import crossent.kernels
+    from crossent.kernels import _triton
+    from crossent.torch import CrossEntropyLoss
+
+    if not _triton._interpreted():
+        pytest.skip("triton was imported without TRITON_INTERPRET=1")
+    calls: list[bool] = []
+    launch = _triton.softmax_cross_entropy
+    monkeypatch.setattr(_triton, "softmax_cross_entropy",
+                        lambda *a, **k: (calls.append(k.get("in_place", False)), launch(*a, **k))[1])
+    monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
+    generator = torch.Generator().manual_seed(5)
+    z = torch.randn(24, 11, generator=generator) * 3
+    y = torch.randint(0, 11, (24,), generator=generator)
+    upstream = torch.rand(24, generator=generator) if options.get("reduction") == "none" else None
+    grads = []
+    for inplace in (False, True):
+        x = z.clone().requires_grad_()
+        loss = CrossEntropyLoss(inplace_backward=inplace, **options)(x, y)
+        loss.backward(upstream)
+        grads.append(x.grad)
+        if inplace:
+            assert x.grad.data_ptr() == x.data_ptr(), "the gradient is the logits' memory"
+            assert torch.equal(x.detach(), x.grad)
+    assert calls == [False, True]
+    torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=0)

@@ -94,6 +94,28 @@ def take_destination(z: np.ndarray) -> np.ndarray | None:
     return z if in_place else destination.out.reshape(z.shape)  # (a view: out is C-contiguous)
 
 
+class _TensorOver:
+    """Over the logits of a device tensor (the Triton kernels'): its memory, taken once."""
+
+    __slots__ = ("key", "taken")
+
+    def __init__(self, x: Any) -> None:
+        self.key, self.taken = (x.data_ptr(), x.numel(), x.dtype, x.device), False
+
+
+_TENSOR_OVER: contextvars.ContextVar[_TensorOver | None] = contextvars.ContextVar("tensor_over", default=None)
+
+
+def take_over(z: Any) -> bool:
+    """Whether a Triton kernel on the rows ``z`` (a contiguous tensor) writes its gradient over
+    them: ``inplace_backward=True`` asked for it for exactly this memory, not yet taken."""
+    over = _TENSOR_OVER.get()
+    if over is None or over.taken or not z.is_contiguous() or (z.data_ptr(), z.numel(), z.dtype, z.device) != over.key:
+        return False
+    over.taken = True
+    return True
+
+
 def _same_memory(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether a and b are the same C-contiguous memory in the same dtype: the same elements in
     the same order, whatever their shapes."""
@@ -170,9 +192,15 @@ def _function() -> Any:
         @staticmethod
         def forward(ctx: Any, x: Any, compute: Compute, per_row: bool, replay: Any) -> Any:
             over = _over(x) if _OVERWRITE.get() else None
-            with gradient_into(over):
-                value, g = compute(x.detach(), True)
-            ctx.overwritten = over is not None and over.taken  # (whatever the core made of the gradient after)
+            device_over = _TensorOver(x) if _OVERWRITE.get() and x.is_contiguous() else None  # (Triton's)
+            token = _TENSOR_OVER.set(device_over)
+            try:
+                with gradient_into(over):
+                    value, g = compute(x.detach(), True)
+            finally:
+                _TENSOR_OVER.reset(token)
+            # (whatever the core made of the gradient after)
+            ctx.overwritten = (over is not None and over.taken) or (device_over is not None and device_over.taken)
             if ctx.overwritten:
                 # the logits now hold the gradient: an op that saved them for its backward (exp,
                 # softmax, x * x) must see that they changed, as after any in-place write

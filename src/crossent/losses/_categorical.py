@@ -28,6 +28,7 @@ from crossent import _checks
 from crossent._xp import Array, as_array, as_index, device, normalize_axis
 from crossent.activations import _log_softmax
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
+from crossent.kernels._autograd import take_over
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import (
@@ -254,7 +255,8 @@ def _softmax_triton(gpu: Any, z: Array, t: Array, *, weight: Any, ignore_index: 
         scale = xp.where(positive, scale / xp.where(positive, total, xp.ones_like(total)), xp.zeros_like(total))
     loss, _, g = gpu.softmax_cross_entropy(
         rows, labels, sample_weight=s, class_weight=class_weight, ignore_index=ignore_index,
-        smoothing=smoothing, z_loss=z_loss, softcap=softcap, gamma=gamma, grad=grad, grad_scale=scale)
+        smoothing=smoothing, z_loss=z_loss, softcap=softcap, gamma=gamma, grad=grad, grad_scale=scale,
+        in_place=grad and take_over(rows))  # inplace_backward=True: over the logits
     value, _ = reduce(xp.reshape(loss, batch), None, xp.reshape(w, batch), reduction, log_base, xp, denominator)
     return value, None if g is None else xp.reshape(g, z.shape)
 
