@@ -408,3 +408,32 @@ def test_inplace_backward_on_the_triton_path_writes_over_the_logits(monkeypatch:
             assert torch.equal(x.detach(), x.grad)
     assert calls == [False, True]
     torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning:triton.*")
+def test_inplace_backward_on_the_binary_triton_path_writes_over_the_logits(monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("triton")
+    import crossent.kernels
+    from crossent.kernels import _triton
+    from crossent.torch import BinaryCrossEntropyLoss
+
+    if not _triton._interpreted():
+        pytest.skip("triton was imported without TRITON_INTERPRET=1")
+    calls: list[bool] = []
+    launch = _triton.sigmoid_cross_entropy
+    monkeypatch.setattr(_triton, "sigmoid_cross_entropy",
+                        lambda *a, **k: (calls.append(k.get("in_place", False)), launch(*a, **k))[1])
+    monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
+    generator = torch.Generator().manual_seed(6)
+    z = torch.randn(16, 5, generator=generator) * 4
+    y = (torch.rand(16, 5, generator=generator) < 0.3).float()
+    grads = []
+    for inplace in (False, True):
+        x = z.clone().requires_grad_()
+        BinaryCrossEntropyLoss(inplace_backward=inplace, label_smoothing=0.1)(x, y).backward()
+        grads.append(x.grad)
+        if inplace:
+            assert x.grad.data_ptr() == x.data_ptr() and torch.equal(x.detach(), x.grad)
+    assert calls == [False, True]
+    torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=0)

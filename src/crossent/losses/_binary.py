@@ -23,6 +23,7 @@ from crossent import _checks
 from crossent._xp import Array, as_array, device, namespace
 from crossent.activations import _log_sigmoid
 from crossent.kernels import delegate, kernel_takes, numba_kernels, run_on_tensor, triton_kernels
+from crossent.kernels._autograd import take_over
 from crossent.losses import _inputs
 from crossent.losses._define import loss_function
 from crossent.losses._math import (
@@ -277,7 +278,7 @@ def _sigmoid_triton(gpu: Any, z: Array, y: Array, *, sample_weight: Any, pos_wei
             positive = total > 0
             scale = xp.where(positive, scale / xp.where(positive, total, xp.ones_like(total)), xp.zeros_like(total))
     loss, g = gpu.sigmoid_cross_entropy(z, y, sample_weight=s, pos_weight=w_pos, smoothing=smoothing, grad=grad,
-                                        grad_scale=scale)
+                                        grad_scale=scale, in_place=grad and take_over(z))  # inplace_backward
     weights = xp.ones_like(loss) if s is None else s
     return reduce(loss, None, weights, reduction, log_base, xp, denominator)[0], g
 

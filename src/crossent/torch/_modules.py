@@ -42,10 +42,10 @@ class LossModule(torch.nn.Module):
     elements, ``(N, C)`` with integer labels for the softmax losses from logits, any shape for
     binary cross-entropy. (Float32 cross-entropy without focal γ, Poly-1 ε or soft-capping writes
     it in its one pass; the other softmax kernels write a temporary, then copy it over the logits.)
-    On CUDA, the Triton kernel of the softmax losses writes over contiguous logits in its one pass
-    too. Elsewhere (smaller CPU inputs, ``(N, C, d1, ...)``, other dtypes, probabilities, the
-    generic path, binary losses on CUDA, ``CROSSENT_KERNELS=0``, ``torch.compile``, no gradient
-    wanted) the loss is computed as without it, not in place, with the same result.
+    On CUDA, the Triton kernels (the softmax losses of integer labels, binary cross-entropy) write
+    over contiguous logits in their one pass too. Elsewhere (smaller CPU inputs, ``(N, C, d1, ...)``,
+    other dtypes, probabilities, the generic path, ``CROSSENT_KERNELS=0``, ``torch.compile``, no
+    gradient wanted) the loss is computed as without it, not in place, with the same result.
 
     Autograd's checks hold: the logits' version counter is bumped, so the backward of another op
     that saved them raises instead of reading the gradient. Safe: logits that are the output of a
