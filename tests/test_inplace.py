@@ -373,67 +373,47 @@ def test_inplace_backward_is_a_module_option() -> None:
     assert set(state) == {"weight"}  # an option, not a buffer
 
 
+# (module, its options, the Triton launcher, rows, classes or None for binary targets of the logits' shape)
+TRITON_IN_PLACE = [
+    ("CrossEntropyLoss", {}, "softmax_cross_entropy", 24, 11),
+    ("CrossEntropyLoss", {"label_smoothing": 0.1, "ignore_index": 2, "z_loss": 1e-3}, "softmax_cross_entropy", 24, 11),
+    ("CrossEntropyLoss", {"reduction": "none"}, "softmax_cross_entropy", 24, 11),
+    ("BinaryCrossEntropyLoss", {"label_smoothing": 0.1}, "sigmoid_cross_entropy", 16, None),
+]
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning:triton.*")
-@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1, "ignore_index": 2, "z_loss": 1e-3},
-                                     {"reduction": "none"}])
-def test_inplace_backward_on_the_triton_path_writes_over_the_logits(monkeypatch: pytest.MonkeyPatch,
-                                                                     options: dict[str, Any]) -> None:
-    """The Triton kernel (under TRITON_INTERPRET=1, on CPU tensors: the branch a CUDA tensor
-    takes) writes the gradient over the logits, and .grad is the plain module's."""
+@pytest.mark.parametrize(("module", "options", "launcher", "rows", "classes"), TRITON_IN_PLACE)
+def test_inplace_backward_on_the_triton_path_writes_over_the_logits(
+        monkeypatch: pytest.MonkeyPatch, module: str, options: dict[str, Any], launcher: str, rows: int,
+        classes: int | None) -> None:
+    """The Triton kernels (under TRITON_INTERPRET=1, on CPU tensors: the branch a CUDA tensor
+    takes) write the gradient over the logits, and .grad is the plain module's."""
     torch = pytest.importorskip("torch")
     pytest.importorskip("triton")
     import crossent.kernels
+    import crossent.torch
     from crossent.kernels import _triton
-    from crossent.torch import CrossEntropyLoss
 
     if not _triton._interpreted():
         pytest.skip("triton was imported without TRITON_INTERPRET=1")
     calls: list[bool] = []
-    launch = _triton.softmax_cross_entropy
-    monkeypatch.setattr(_triton, "softmax_cross_entropy",
-                        lambda *a, **k: (calls.append(k.get("in_place", False)), launch(*a, **k))[1])
+    launch = getattr(_triton, launcher)
+    monkeypatch.setattr(_triton, launcher, lambda *a, **k: (calls.append(k.get("in_place", False)), launch(*a, **k))[1])
     monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
     generator = torch.Generator().manual_seed(5)
-    z = torch.randn(24, 11, generator=generator) * 3
-    y = torch.randint(0, 11, (24,), generator=generator)
-    upstream = torch.rand(24, generator=generator) if options.get("reduction") == "none" else None
+    z = torch.randn(rows, classes or 5, generator=generator) * 3
+    y = (torch.randint(0, classes, (rows,), generator=generator) if classes else
+         (torch.rand(rows, 5, generator=generator) < 0.3).float())
+    upstream = torch.rand(rows, generator=generator) if options.get("reduction") == "none" else None
     grads = []
     for inplace in (False, True):
         x = z.clone().requires_grad_()
-        loss = CrossEntropyLoss(inplace_backward=inplace, **options)(x, y)
+        loss = getattr(crossent.torch, module)(inplace_backward=inplace, **options)(x, y)
         loss.backward(upstream)
         grads.append(x.grad)
         if inplace:
             assert x.grad.data_ptr() == x.data_ptr(), "the gradient is the logits' memory"
             assert torch.equal(x.detach(), x.grad)
-    assert calls == [False, True]
-    torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=0)
-
-
-@pytest.mark.filterwarnings("ignore::RuntimeWarning:triton.*")
-def test_inplace_backward_on_the_binary_triton_path_writes_over_the_logits(monkeypatch: pytest.MonkeyPatch) -> None:
-    torch = pytest.importorskip("torch")
-    pytest.importorskip("triton")
-    import crossent.kernels
-    from crossent.kernels import _triton
-    from crossent.torch import BinaryCrossEntropyLoss
-
-    if not _triton._interpreted():
-        pytest.skip("triton was imported without TRITON_INTERPRET=1")
-    calls: list[bool] = []
-    launch = _triton.sigmoid_cross_entropy
-    monkeypatch.setattr(_triton, "sigmoid_cross_entropy",
-                        lambda *a, **k: (calls.append(k.get("in_place", False)), launch(*a, **k))[1])
-    monkeypatch.setattr(crossent.kernels, "TRITON_ON_CPU", True)
-    generator = torch.Generator().manual_seed(6)
-    z = torch.randn(16, 5, generator=generator) * 4
-    y = (torch.rand(16, 5, generator=generator) < 0.3).float()
-    grads = []
-    for inplace in (False, True):
-        x = z.clone().requires_grad_()
-        BinaryCrossEntropyLoss(inplace_backward=inplace, label_smoothing=0.1)(x, y).backward()
-        grads.append(x.grad)
-        if inplace:
-            assert x.grad.data_ptr() == x.data_ptr() and torch.equal(x.detach(), x.grad)
     assert calls == [False, True]
     torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=0)

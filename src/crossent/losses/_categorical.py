@@ -39,6 +39,7 @@ from crossent.losses._math import (
     power_of_log,
     safe_log,
     safe_reciprocal,
+    sech2,
     tanh,
     zero,
 )
@@ -348,10 +349,8 @@ def _from_logits(z: Array, a: Array, zl_weight: Array, gamma: float, epsilon: fl
             d = d + zl * (p * p + lse * p * (1 - p))
             g_z = g_z + zl * lse * p
     if softcap is not None:
-        # dz/dx of z = c tanh(x / c) is sech²(x / c) = 4e / (1 + e)², e = exp(-2|x / c|): exact where
-        # 1 - tanh² would round to 0; d²z/dx² = -2 tanh(x / c) sech²(x / c) / c
-        e = xp.exp(-2 * xp.abs(scaled))
-        slope = 4 * e / ((1 + e) * (1 + e))
+        # dz/dx of z = c tanh(x / c) is sech²(x / c); d²z/dx² = -2 tanh(x / c) sech²(x / c) / c
+        slope = sech2(scaled, xp)
         if d is not None and g_z is not None:
             d = d * slope**2 - g_z * (2 / softcap) * capped * slope
         g = g * slope

@@ -89,6 +89,13 @@ def tanh(x: Array, xp: Any) -> Array:
     return xp.where(x > 0, -value, value)
 
 
+def sech2(x: Array, xp: Any) -> Array:
+    """sech²(x) = 1 - tanh²(x), as 4e / (1 + e)² with e = exp(-2|x|): exact where 1 - tanh² rounds
+    to 0 (|x| > 9 in float32), finite at any x. The slope of soft-capping, c·tanh(x / c)."""
+    e = xp.exp(-2 * xp.abs(x))
+    return 4 * e / ((1 + e) * (1 + e))
+
+
 def safe_log1m(p: Array, used: Array, xp: Any) -> Array:
     """log(1 - p) where ``used``, 0 elsewhere; log1p keeps it exact for tiny p."""
     return xp.where(used, xp.log1p(-xp.where(used, p, xp.zeros_like(p))), xp.zeros_like(p))

@@ -45,7 +45,7 @@ import torch.distributed as dist
 
 from crossent import _checks
 from crossent._xp import is_concrete, namespace
-from crossent.losses._math import power, power_minus_one
+from crossent.losses._math import power, power_minus_one, sech2
 
 __all__ = ["LAYOUTS", "VocabShard", "vocab_parallel_cross_entropy"]
 
@@ -195,9 +195,7 @@ def _denominator(value: Any, reduction: str, like: torch.Tensor) -> torch.Tensor
     value = _checks.denominator(value, reduction)
     if value is None:
         return None
-    if isinstance(value, torch.Tensor) and value.requires_grad and torch.is_grad_enabled():
-        raise ValueError("denominator requires grad, but the loss does not differentiate it; pass "
-                         "denominator.detach()")
+    _constant("denominator", value)
     return torch.as_tensor(value, dtype=like.dtype, device=like.device)
 
 
@@ -257,12 +255,6 @@ def _rows(labels: torch.Tensor, class_weight: torch.Tensor | None, sample_weight
 
 def _capped(x: torch.Tensor, softcap: float | None) -> torch.Tensor:
     return x if softcap is None else softcap * torch.tanh(x / softcap)
-
-
-def _softcap_slope(x: torch.Tensor, softcap: float) -> torch.Tensor:
-    # dz/dx of z = c tanh(x / c) is sech²(x / c) = 4e / (1 + e)², e = exp(-2|x / c|): exact where 1 - tanh² is 0
-    e = torch.exp(-2 * torch.abs(x / softcap))
-    return 4 * e / ((1 + e) * (1 + e))
 
 
 def _weighted_sum(values: torch.Tensor, class_weight: torch.Tensor | None) -> torch.Tensor:
@@ -392,7 +384,7 @@ def _gradient(x: torch.Tensor, rows: _Rows, lse: torch.Tensor, log_p_target: tor
         g = g + ((2 * spec.z_loss) * torch.where(coef != 0, coef * lse, 0.0))[:, None] * p
     g = g * scale[:, None]
     if spec.softcap is not None:
-        g = g * _softcap_slope(x, spec.softcap)
+        g = g * sech2(x / spec.softcap, torch)  # dz/dx of z = c tanh(x / c)
     return g
 
 
