@@ -293,49 +293,88 @@ def _max_pass(row, bias):  # type: ignore[no-untyped-def]
     return unordered(key)
 
 
-@_fast
-def _exp_pass(source, out, bias, m, ahead):  # type: ignore[no-untyped-def]
-    """out[c] = exp(source[c] + bias[c] - m) (out may be source itself); returns Σ_c out[c]. One
-    cache line of ``ahead`` (the next row) is prefetched per line computed here."""
+_LINES = 4
+"""Cache lines per block of the exponential passes (see :func:`_exp_pass`)."""
+_BLOCK = _LINES * LINE
+
+
+@njit(cache=True)
+def _exp_tail(source, out, bias, m, start):  # type: ignore[no-untyped-def]
+    """Σ_c exp(source[c] + bias[c] - m) over c ≥ start, each stored in out (unless it is empty):
+    the rest of a row after its whole blocks, added in order (no fastmath, so no vectorized order
+    that depends on where the loop is inlined)."""
     total = _ZERO
-    n = source.size
-    whole = n - n % LINE
-    for start in range(0, whole, LINE):
-        prefetch(ahead, start)
-        if bias.size:
-            for c in range(start, start + LINE):
-                e = exp_nonpositive(source[c] + bias[c] - m)
-                out[c] = e
-                total += e
-        else:
-            for c in range(start, start + LINE):
-                e = exp_nonpositive(source[c] - m)
-                out[c] = e
-                total += e
-    for c in range(whole, n):
+    for c in range(start, source.size):
         e = exp_nonpositive(source[c] + (bias[c] if bias.size else _ZERO) - m)
-        out[c] = e
+        if out.size:
+            out[c] = e
         total += e
     return total
 
 
 @_fast
+def _exp_pass(source, out, bias, m, ahead):  # type: ignore[no-untyped-def]
+    """out[c] = exp(source[c] + bias[c] - m) (out may be source itself); returns Σ_c out[c]. One
+    cache line of ``ahead`` (the next row) is prefetched per line computed here.
+
+    The row goes in blocks of ``_LINES`` cache lines. Lane j of a block adds its lines' elements
+    j, 16 + j, ... (one float32 vector per line), and one sum across the 16 lanes ends the block,
+    which is then added to the row's sum. Summed across lanes at every line, with the row's sum
+    carried through each line's, the adds cost more than the exponentials (the maximum and
+    exponential passes at 8192 × 32000: 0.093 s so, 0.058 s in blocks). The rest of the row after
+    its whole blocks is summed in order (:func:`_exp_tail`): vectorized under fastmath, it was
+    summed in another order where ``out`` is ``source`` than where it is not, and a gradient
+    written over the logits differed in its last bit from one written into another array."""
+    total = _ZERO
+    n = source.size
+    whole = n - n % _BLOCK
+    for start in range(0, whole, _BLOCK):
+        for line in range(_LINES):
+            prefetch(ahead, start + line * LINE)
+        block = _ZERO
+        if bias.size:
+            for j in range(start, start + LINE):
+                e0 = exp_nonpositive(source[j] + bias[j] - m)
+                e1 = exp_nonpositive(source[j + LINE] + bias[j + LINE] - m)
+                e2 = exp_nonpositive(source[j + 2 * LINE] + bias[j + 2 * LINE] - m)
+                e3 = exp_nonpositive(source[j + 3 * LINE] + bias[j + 3 * LINE] - m)
+                out[j], out[j + LINE], out[j + 2 * LINE], out[j + 3 * LINE] = e0, e1, e2, e3
+                block += (e0 + e1) + (e2 + e3)
+        else:
+            for j in range(start, start + LINE):
+                e0 = exp_nonpositive(source[j] - m)
+                e1 = exp_nonpositive(source[j + LINE] - m)
+                e2 = exp_nonpositive(source[j + 2 * LINE] - m)
+                e3 = exp_nonpositive(source[j + 3 * LINE] - m)
+                out[j], out[j + LINE], out[j + 2 * LINE], out[j + 3 * LINE] = e0, e1, e2, e3
+                block += (e0 + e1) + (e2 + e3)
+        total += block
+    return total + _exp_tail(source, out, bias, m, whole)
+
+
+@_fast
 def _sum_exp_pass(row, bias, m, ahead):  # type: ignore[no-untyped-def]
-    """Σ_c exp(row[c] + bias[c] - m), nothing stored; ``ahead`` prefetched as in _exp_pass."""
+    """Σ_c exp(row[c] + bias[c] - m), nothing stored; ``ahead`` prefetched and the blocks summed
+    as in _exp_pass."""
     total = _ZERO
     n = row.size
-    whole = n - n % LINE
-    for start in range(0, whole, LINE):
-        prefetch(ahead, start)
+    whole = n - n % _BLOCK
+    for start in range(0, whole, _BLOCK):
+        for line in range(_LINES):
+            prefetch(ahead, start + line * LINE)
+        block = _ZERO
         if bias.size:
-            for c in range(start, start + LINE):
-                total += exp_nonpositive(row[c] + bias[c] - m)
+            for j in range(start, start + LINE):
+                block += ((exp_nonpositive(row[j] + bias[j] - m)
+                           + exp_nonpositive(row[j + LINE] + bias[j + LINE] - m))
+                          + (exp_nonpositive(row[j + 2 * LINE] + bias[j + 2 * LINE] - m)
+                             + exp_nonpositive(row[j + 3 * LINE] + bias[j + 3 * LINE] - m)))
         else:
-            for c in range(start, start + LINE):
-                total += exp_nonpositive(row[c] - m)
-    for c in range(whole, n):
-        total += exp_nonpositive(row[c] + (bias[c] if bias.size else _ZERO) - m)
-    return total
+            for j in range(start, start + LINE):
+                block += ((exp_nonpositive(row[j] - m) + exp_nonpositive(row[j + LINE] - m))
+                          + (exp_nonpositive(row[j + 2 * LINE] - m) + exp_nonpositive(row[j + 3 * LINE] - m)))
+        total += block
+    return total + _exp_tail(row, row[:0], bias, m, whole)
 
 
 @_fast
