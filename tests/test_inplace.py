@@ -10,6 +10,7 @@ takes the call.
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
 import numpy as np
@@ -139,6 +140,26 @@ def test_out_on_the_generic_path_is_the_plain_gradient(monkeypatch: pytest.Monke
     z, target, options = inputs(family, SMALL_SHAPE, dtype, seed=2)  # below the kernels' size
     check_out(family, z, target, options)
     assert not taken
+
+
+@pytest.mark.parametrize(("family", "dtype"), [("focal", np.float32), ("cross_entropy_options", np.float64),
+                                             ("sparse_softcap", np.float32)])
+def test_out_in_place_on_the_general_kernel_allocates_no_gradient_sized_array(family: str, dtype: Any) -> None:
+    """Focal γ, float64 logits and soft-cap run on the general kernel (_cpu_softmax.softmax_rows),
+    which reads each row again after writing its gradient: in place it reads a copy of the row,
+    not of the logits (NumPy's allocations are traced; a row's copy, Numba's, is small anyway)."""
+    z, target, options = inputs(family, (512, 1031), dtype)  # 2 or 4 MiB
+    loss = FAMILIES[family][0]
+    _, grad = crossent.value_and_grad(loss, z, target, **options)  # (compiled here, not traced)
+    tracemalloc.start()
+    try:
+        _, grad_in = crossent.value_and_grad(loss, z, target, out=z, **options)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert grad_in is z
+    same(z, grad)
+    assert peak < z.nbytes / 16, f"{peak} bytes allocated in place, the logits are {z.nbytes}"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -157,7 +157,7 @@ def test_softmax_kernel_nonfinite_logits(monkeypatch: pytest.MonkeyPatch, case: 
 @pytest.mark.parametrize("softcap", [None, 3.0])
 def test_gradient_in_place_and_into_out(dtype: Any, softcap: float | None) -> None:
     # float32 without soft-cap: the vectorized kernel; float64 or soft-cap: the float64 kernel,
-    # which cannot work in place and copies; row 2 (+inf logit) falls back from the first to the second
+    # in place through a copy of each row; row 2 (+inf logit) falls back from the first to the second
     rng = np.random.default_rng(11)
     z = rng.normal(scale=4.0, size=(37, 513)).astype(dtype)
     z[2, 7] = np.inf

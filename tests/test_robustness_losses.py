@@ -93,6 +93,22 @@ def test_a_row_of_all_minus_inf_logits_is_an_infinite_loss_and_an_ignored_one_co
     assert value_k[0] == value_g[0] == np.inf
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_an_all_minus_inf_row_whose_label_weighs_nothing_keeps_its_z_loss(dtype: Any, smoothing: float) -> None:
+    # the label's class weight is 0, but the row counts for the z-loss: λ s LSE² = inf at LSE = -inf
+    # (the kernel gave 0 without smoothing); the gradient is -a_c, with no z-loss share (p = 0)
+    z = np.array([[-np.inf, -np.inf, -np.inf], [0.0, 1.0, 2.0]], dtype)
+    y = np.array([0, 1])
+    options = {"weight": np.array([0.0, 1.0, 2.0]), "z_loss": 1e-3, "label_smoothing": smoothing}
+    (value_k, grad_k), (value_g, grad_g) = _kernel_and_generic("cross_entropy", z, y, **options)
+    assert value_k[0] == value_g[0] == np.inf
+    np.testing.assert_array_equal(grad_k[0], grad_g[0])
+    assert_close(grad_g[0], [0.0, -smoothing / 3, -2 * smoothing / 3], dtype)  # -a_c = -s w_c ε/C
+    assert_close(value_k[1:], value_g[1:], dtype)
+    assert_close(grad_k[1:], grad_g[1:], dtype)
+
+
 def test_an_all_minus_inf_ignored_row_has_a_zero_autograd_gradient() -> None:
     torch = pytest.importorskip("torch")
     z = torch.tensor([[-np.inf, -np.inf], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)

@@ -122,18 +122,14 @@ def softmax_cross_entropy(
         sub_loss, sub_grad = np.empty(rows.size), np.empty((rows.size if grad else 0, num_classes), z.dtype)
         _cpu_softmax.softmax_rows(z[rows], y[rows], s[rows], scale, _vector(bias, num_classes, 0.0),
                                   sub_loss, sub_grad, _ignore(ignore_index), smoothing, 0.0, 0.0, z_loss,
-                                  0.0, divisor, grad)
+                                  0.0, divisor, grad, False)
         loss[rows] = sub_loss
         if grad:
             g[rows] = sub_grad
         return loss, g if grad else None
-    # the float64 kernel reads a row's logits again after writing its gradient: not in place
-    target = np.empty_like(z) if in_place and grad else g
-    _cpu_softmax.softmax_rows(z, y, s, scale, _vector(bias, num_classes, 0.0), loss, target,
+    _cpu_softmax.softmax_rows(z, y, s, scale, _vector(bias, num_classes, 0.0), loss, g,
                               _ignore(ignore_index), smoothing, gamma, epsilon, z_loss, softcap or 0.0,
-                              divisor, grad)
-    if target is not g:
-        g[...] = target
+                              divisor, grad, in_place)
     return loss, g if grad else None
 
 

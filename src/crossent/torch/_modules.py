@@ -41,7 +41,7 @@ class LossModule(torch.nn.Module):
     takes the call under autograd: contiguous float32 or float64 CPU logits of at least 65,536
     elements, ``(N, C)`` with integer labels for the softmax losses from logits, any shape for
     binary cross-entropy. (Float32 cross-entropy without focal γ, Poly-1 ε or soft-capping writes
-    it in its one pass; the other softmax kernels write a temporary, then copy it over the logits.)
+    it in its one pass; the other softmax kernels read each row from a copy of that row.)
     On CUDA, the Triton kernels (the softmax losses of integer labels, binary cross-entropy) write
     over contiguous logits in their one pass too. Elsewhere (smaller CPU inputs, ``(N, C, d1, ...)``,
     other dtypes, probabilities, the generic path, ``CROSSENT_KERNELS=0``, ``torch.compile``, no
