@@ -243,6 +243,20 @@ def test_decision_scores_multilabel_equal_scikit_learn() -> None:
     assert scores["cost"] == pytest.approx((4 * misses + alarms) / len(y))
 
 
+def test_decision_scores_of_a_single_label_are_that_labels() -> None:
+    # scikit-learn reads an (N, 1) indicator as one binary target (macro over "absent" and
+    # "present", two confusion matrices); crossent's multi-label scores are the label's own
+    y = np.array([[1], [1], [0], [1], [0], [1]])
+    predicted = np.array([[1], [0], [0], [1], [1], [1]])
+    scores = decision_scores(y, predicted, n_classes=1, minority=0, multilabel=True)
+    truth, chosen = y[:, 0], predicted[:, 0]
+    assert scores["f1"] == pytest.approx(metrics.f1_score(truth, chosen))
+    assert scores["precision"] == pytest.approx(metrics.precision_score(truth, chosen))
+    assert scores["recall"] == scores["worst_recall"] == pytest.approx(metrics.recall_score(truth, chosen))
+    assert scores["balanced_accuracy"] == pytest.approx(metrics.balanced_accuracy_score(truth, chosen))
+    assert scores["confusion"] == [metrics.confusion_matrix(truth, chosen).tolist()]
+
+
 def test_decision_scores_without_positives_are_zero_not_nan() -> None:
     y = np.array([0, 0, 1, 1])
     scores = decision_scores(y, np.array([0, 1, 1, 1]), n_classes=3, minority=2, multilabel=False)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -157,6 +158,33 @@ def test_log_loss_does_not_clip() -> None:
     assert np.isfinite(sklearn_metrics.log_loss(y, p))
     assert log_loss(y, p) == math.inf
     assert log_loss([1, 0], [0.0, 0.5]) == math.inf
+
+
+# the first sample weighs 0 and gives its true class probability 0: −log 0 = inf, and 0 · inf is NaN
+ZERO_WEIGHT_AT_PROBABILITY_ZERO = {
+    "binary": ([1, 0], [0.0, 0.3]),
+    "two-column": ([1, 0], [[1.0, 0.0], [0.7, 0.3]]),
+    "multiclass": ([2, 0], [[0.5, 0.5, 0.0], [0.7, 0.2, 0.1]]),
+    "multilabel": ([[1, 0], [0, 1]], [[0.0, 0.5], [0.2, 0.9]]),
+}
+
+
+@pytest.mark.parametrize("kind", list(ZERO_WEIGHT_AT_PROBABILITY_ZERO))
+def test_log_loss_leaves_out_a_sample_of_weight_zero(kind: str) -> None:
+    y, p = (np.array(a) for a in ZERO_WEIGHT_AT_PROBABILITY_ZERO[kind])
+    w = np.array([0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no 0 · inf on the way
+        value, bits = log_loss(y, p, sample_weight=w), log_loss(y, p, sample_weight=w, base=2)
+    assert value == log_loss(y[1:], p[1:])  # the second sample alone
+    assert_close(bits, value / math.log(2))
+    # scikit-learn clips p = 0 to a finite loss, which the zero weight then cancels
+    if kind == "multilabel":  # as test_log_loss_multilabel_is_the_mean_over_elements
+        expected = sklearn_metrics.log_loss(y.ravel(), p.ravel(), sample_weight=np.repeat(w, p.shape[1]))
+    else:
+        labels = np.arange(p.shape[1]) if p.ndim == 2 else None
+        expected = sklearn_metrics.log_loss(y, p, sample_weight=w, labels=labels)
+    assert_close(value, expected)
 
 
 def test_log_loss_accepts_array_likes_and_integer_valued_floats() -> None:

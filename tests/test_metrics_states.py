@@ -34,7 +34,7 @@ from crossent.metrics import (
     expected_calibration_error,
     log_loss,
 )
-from crossent.metrics._states import bin_ids
+from crossent.metrics._states import bin_ids, decisions
 
 KINDS = ("binary", "two-column", "multiclass", "multilabel")
 # sums of integer weights times 0/1 indicators are integers, exact in any order
@@ -219,6 +219,26 @@ def test_a_true_class_at_probability_zero_costs_inf_and_survives_json() -> None:
     assert ScoreSums.from_dict(json.loads(text)).log_loss() == np.inf
 
 
+def certainly_wrong(kind: str, y: np.ndarray, classes: int = 4) -> np.ndarray:
+    """Probabilities that give every sample's true class (label) probability 0."""
+    if kind in ("binary", "multilabel"):
+        return (1 - y).astype(np.float64)
+    width = classes if kind == "multiclass" else 2
+    return (np.arange(width) == ((y + 1) % width)[:, None]).astype(np.float64)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_sample_of_weight_zero_adds_nothing_even_at_probability_zero(kind: str) -> None:
+    y, p, w = make(kind, 60, seed=3, weights="integer")  # about a quarter weigh 0
+    zero = w == 0
+    p = np.where(zero.reshape((-1,) + (1,) * (p.ndim - 1)), certainly_wrong(kind, y), p)
+    for make_state in states(kind):
+        assert_same_state(filled(make_state, y, p, w), filled(make_state, y[~zero], p[~zero], w[~zero]))
+    state = filled(states(kind)[0], y, p, w)
+    assert np.isfinite(state.log_loss())
+    np.testing.assert_allclose(state.log_loss(), log_loss(y, p, sample_weight=w), rtol=RTOL)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("scope", ["top-label", "classwise"])
 def test_calibration_bins_with_classes_given_equal_the_ece(kind: str, scope: str) -> None:
@@ -306,6 +326,27 @@ def test_evaluation_gives_crossent_evals_metrics(kind: str, from_logits: bool) -
     for key in ranking:
         np.testing.assert_allclose(got[key], binned[key], rtol=RTOL, err_msg=key)
     assert abs(got["roc_auc"] - expected["roc_auc"]) <= evaluation.auc_bound()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_decisions_of_each_class_are_scikit_learns_and_none_is_the_rarest_by_weight(kind: str) -> None:
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    y, p, w = make(kind, 300, seed=8)
+    c, multilabel = num_classes(kind), kind == "multilabel"
+    state = ScoreSums(c, multilabel=multilabel)
+    state.update(y, p, sample_weight=w)
+    guess = predicted(kind, p)
+    for m in range(c):
+        got = decisions(state.confusion, multilabel=multilabel, minority=m)
+        truth, chosen = (y[:, m], guess[:, m]) if multilabel else (y == m, guess == m)  # class m against the rest
+        np.testing.assert_allclose(got["precision"], precision_score(truth, chosen, sample_weight=w), rtol=RTOL)
+        np.testing.assert_allclose(got["recall"], recall_score(truth, chosen, sample_weight=w), rtol=RTOL)
+        if c == 2 and not multilabel:  # the F1 of the class itself; macro-F1 for more
+            np.testing.assert_allclose(got["f1"], f1_score(truth, chosen, sample_weight=w), rtol=RTOL)
+    weights = np.sum(w[:, None] * (y if multilabel else y[:, None] == np.arange(c)), axis=0)
+    assert decisions(state.confusion, multilabel=multilabel) == decisions(
+        state.confusion, multilabel=multilabel, minority=int(np.argmin(weights)))
 
 
 def evaluation_probabilities(kind: str, x: np.ndarray, from_logits: bool) -> np.ndarray:

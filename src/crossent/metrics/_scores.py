@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from crossent import _checks
 from crossent.losses import binary_cross_entropy, cross_entropy
 from crossent.metrics import _inputs
 
@@ -20,11 +21,11 @@ def log_loss(y_true: Any, y_prob: Any, /, *, sample_weight: Any = None, base: fl
         \\ell_i = -\\frac1L \\sum_l \\left[y_{il} \\log p_{il} + (1 - y_{il}) \\log(1 - p_{il})\\right]
         \\ \\text{(multi-label)}
 
-    It is :func:`crossent.cross_entropy` (multiclass) or :func:`crossent.binary_cross_entropy`
-    (binary, multi-label) with ``from_logits=False`` and the ``"mean"`` reduction. Binary and
+    It is :func:`log_loss_sum` (the ``"sum"`` reduction of :func:`crossent.cross_entropy` or
+    :func:`crossent.binary_cross_entropy`) over Σ wᵢ (multi-label: L Σ wᵢ). Binary and
     multiclass equal ``sklearn.metrics.log_loss`` wherever that does not clip. Unlike
     scikit-learn, it does **not** clip probabilities: a true class predicted with probability 0
-    costs −log 0 = inf.
+    costs −log 0 = inf, unless that sample weighs 0: a sample of weight 0 counts for nothing.
 
     Multi-label (an ``(N, L)`` indicator) is the mean binary cross-entropy over labels and
     samples, each label an independent yes/no problem with both of its terms counted, and
@@ -49,13 +50,29 @@ def log_loss(y_true: Any, y_prob: Any, /, *, sample_weight: Any = None, base: fl
     0.7573
     """
     t = _inputs.targets(y_true, y_prob, sample_weight)
-    if t.kind == "multiclass":
-        value = cross_entropy(t.p, t.y, from_logits=False, sample_weight=t.w, base=base)
-    else:
-        y = t.y.astype(np.float64)
-        w = t.w if t.kind == "binary" else np.broadcast_to(t.w[:, None], t.p.shape)
-        value = binary_cross_entropy(t.p, y, from_logits=False, sample_weight=w, base=base)
-    return float(value)
+    scale = _checks.log_base(base)
+    labels = t.p.shape[1] if t.kind == "multilabel" else 1
+    value = log_loss_sum(t.y, t.p, t.w, multilabel=t.kind == "multilabel") / (float(np.sum(t.w)) * labels)
+    return value if scale is None else value / scale
+
+
+def log_loss_sum(y: np.ndarray, x: np.ndarray, w: np.ndarray, *, multilabel: bool, from_logits: bool = False) -> float:
+    """Σᵢ wᵢ ℓᵢ (multi-label: Σᵢ wᵢ Σ_l ℓ_il), the numerator of :func:`log_loss` and of
+    :meth:`~crossent.metrics.ScoreSums.log_loss`: validated labels ``y`` and weights ``w``, and
+    ``x`` probabilities or, ``from_logits``, logits (``(N,)`` of class 1, ``(N, C)`` classes or
+    ``(N, L)`` labels).
+
+    The samples of weight 0 are left out before the loss is taken: they count for nothing, even
+    where ℓᵢ = −log 0 = inf, whose product with the weight, 0 · inf, would be NaN.
+    """
+    counted = w > 0
+    if not counted.all():
+        y, x, w = y[counted], x[counted], w[counted]
+    if x.ndim == 2 and not multilabel:  # classes (binary as two columns too)
+        return float(cross_entropy(x, y, from_logits=from_logits, sample_weight=w, reduction="sum"))
+    w = w if x.ndim == 1 else np.broadcast_to(w[:, None], x.shape)
+    return float(binary_cross_entropy(x, y.astype(np.float64), from_logits=from_logits, sample_weight=w,
+                                      reduction="sum"))
 
 
 def brier_score(y_true: Any, y_prob: Any, /, *, sample_weight: Any = None) -> float:

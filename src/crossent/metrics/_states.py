@@ -33,6 +33,7 @@ import numpy as np
 
 from crossent import _checks
 from crossent.metrics import _inputs
+from crossent.metrics._scores import log_loss_sum
 
 if TYPE_CHECKING:
     from crossent.metrics._calibration import CalibrationBins
@@ -259,10 +260,10 @@ class ScoreSums(MergeableSums):
     multi-label targets (scikit-learn's ``confusion_matrix`` / ``multilabel_confusion_matrix``).
     :meth:`log_loss` and :meth:`brier_score` equal :func:`~crossent.metrics.log_loss` and
     :func:`~crossent.metrics.brier_score` on all the data at once (so no clipping: a true class
-    at probability 0 makes the log loss inf), :meth:`accuracy` scikit-learn's ``accuracy_score``
-    (subset accuracy for multi-label) of the predicted classes ŷ: argmax (ties to the lower
-    class), and for two classes class 1 where P(class 1) ≥ 0.5; multi-label: label l where
-    p_l ≥ 0.5 (``crossent eval``'s rules).
+    at probability 0 makes the log loss inf, unless its sample weighs 0), :meth:`accuracy`
+    scikit-learn's ``accuracy_score`` (subset accuracy for multi-label) of the predicted classes
+    ŷ: argmax (ties to the lower class), and for two classes class 1 where P(class 1) ≥ 0.5;
+    multi-label: label l where p_l ≥ 0.5 (``crossent eval``'s rules).
 
     Args:
         num_classes: C (2 for binary ``(N,)`` probabilities), or L labels with ``multilabel``.
@@ -297,7 +298,9 @@ class ScoreSums(MergeableSums):
 
     def _add(self, c: Chunk) -> None:
         self.weight = self.weight + np.sum(c.w)
-        self.log_loss_sum = self.log_loss_sum + _log_loss_sum(c)
+        x, logits = (c.p, False) if c.z is None else (c.z, True)  # from the logits when given
+        self.log_loss_sum = self.log_loss_sum + log_loss_sum(c.y, x, c.w, multilabel=c.kind == "multilabel",
+                                                             from_logits=logits)
         self.brier_sum = self.brier_sum + np.sum(c.w * _brier(c))
         predicted = predict(c)
         if c.kind == "multilabel":
@@ -346,19 +349,6 @@ def predict(c: Chunk) -> np.ndarray:
     if c.p.shape[1] == 2:
         return (c.p[:, 1] >= 0.5).astype(np.int64)
     return np.argmax(c.p, axis=1).astype(np.int64)
-
-
-def _log_loss_sum(c: Chunk) -> float:
-    """Σ wᵢ ℓᵢ through the loss functions' "sum" (whose "mean" is log_loss): from the logits when given."""
-    from crossent.losses import binary_cross_entropy, cross_entropy
-
-    logits = c.z is not None
-    x = c.z if c.z is not None else c.p
-    if x.ndim == 2 and c.kind != "multilabel":  # classes (binary as two columns too)
-        return float(cross_entropy(x, c.y, from_logits=logits, sample_weight=c.w, reduction="sum"))
-    w = c.w if x.ndim == 1 else np.broadcast_to(c.w[:, None], x.shape)
-    return float(binary_cross_entropy(x, c.y.astype(np.float64), from_logits=logits, sample_weight=w,
-                                      reduction="sum"))
 
 
 def _brier(c: Chunk) -> np.ndarray:
@@ -570,29 +560,44 @@ class Evaluation(MergeableSums):
         return self.ranking.auc_bound()
 
 
-def decisions(confusion: np.ndarray, *, multilabel: bool) -> dict[str, float]:
-    """F1, precision, recall, balanced accuracy and worst recall from a weighted confusion matrix,
-    as ``crossent eval`` reports them (selection's ``decision_scores``): binary, of the rarest
-    class (by weight; ties to the lower index); multiclass and multi-label, macro-F1; an
-    undefined ratio is 0 (scikit-learn's ``zero_division=0``); balanced accuracy averages the
-    recalls of the classes present (multi-label: per label, then over labels)."""
+def decisions(confusion: np.ndarray, *, multilabel: bool, minority: int | None = None) -> dict[str, float]:
+    """F1, precision, recall, balanced accuracy and worst recall from a (weighted) confusion matrix:
+    what ``crossent eval`` reports, and what selection's ``decision_scores`` reports of every split.
 
-    def ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.divide(a, b, out=np.zeros(np.shape(a)), where=b > 0)
-
+    ``confusion`` is ``(C, C)`` (rows true, columns predicted) or, ``multilabel``, ``(L, 2, 2)``.
+    F1 is the ``minority`` class's for two classes, macro-F1 for C ≥ 3 and multi-label; precision
+    and recall are the ``minority`` class's (label's); ``minority=None`` takes the rarest one by
+    weight (ties to the lower index). An undefined ratio is 0 (scikit-learn's ``zero_division=0``);
+    balanced accuracy averages the recalls of the classes present (multi-label: per label, then
+    over labels), and worst recall is the smallest of :func:`recalls`.
+    """
+    recall = recalls(confusion, multilabel=multilabel)
     if multilabel:
         tn, fp, fn, tp = (confusion[:, i, j] for i in (0, 1) for j in (0, 1))
-        precision, recall, specificity = ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(tn, tn + fp)
-        f1 = ratio(2 * tp, 2 * tp + fp + fn)
+        precision, specificity = _ratio(tp, tp + fp), _ratio(tn, tn + fp)
+        f1 = _ratio(2 * tp, 2 * tp + fp + fn)
         present = [(tn + fp) > 0, (tp + fn) > 0]
-        balanced = ratio(specificity * present[0] + recall * present[1], present[0] * 1.0 + present[1])
-        rarest = int(np.argmin(tp + fn))
-        return {"f1": float(np.mean(f1)), "precision": float(precision[rarest]), "recall": float(recall[rarest]),
-                "balanced_accuracy": float(np.mean(balanced)), "worst_recall": float(np.min(recall))}
+        balanced = _ratio(specificity * present[0] + recall * present[1], present[0] * 1.0 + present[1])
+        m = int(np.argmin(tp + fn)) if minority is None else minority
+        return {"f1": float(f1.mean()), "precision": float(precision[m]), "recall": float(recall[m]),
+                "balanced_accuracy": float(balanced.mean()), "worst_recall": float(recall.min())}
     hits, actual, chosen = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
-    recall, precision = ratio(hits, actual), ratio(hits, chosen)
-    f1 = ratio(2 * hits, actual + chosen)  # 2 tp / (2 tp + fp + fn)
-    rarest = int(np.argmin(actual))
-    return {"f1": float(f1[rarest] if len(hits) == 2 else np.mean(f1)), "precision": float(precision[rarest]),
-            "recall": float(recall[rarest]), "balanced_accuracy": float(np.mean(recall[actual > 0])),
-            "worst_recall": float(np.min(recall))}
+    precision = _ratio(hits, chosen)
+    f1 = _ratio(2 * hits, actual + chosen)  # 2 tp / (2 tp + fp + fn)
+    m = int(np.argmin(actual)) if minority is None else minority
+    return {"f1": float(f1[m] if len(hits) == 2 else f1.mean()), "precision": float(precision[m]),
+            "recall": float(recall[m]), "balanced_accuracy": float(recall[actual > 0].mean()),
+            "worst_recall": float(recall.min())}
+
+
+def recalls(confusion: np.ndarray, *, multilabel: bool) -> np.ndarray:
+    """Each class's (label's) recall tp / (tp + fn) from a confusion matrix as :func:`decisions`
+    takes it, 0 for one without samples."""
+    if multilabel:
+        return _ratio(confusion[:, 1, 1], confusion[:, 1, 1] + confusion[:, 1, 0])
+    return _ratio(np.diag(confusion), confusion.sum(axis=1))
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a / b, 0 where b is 0."""
+    return np.divide(a, b, out=np.zeros(a.shape), where=b > 0)

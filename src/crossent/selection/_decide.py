@@ -15,13 +15,14 @@ from __future__ import annotations
 import csv
 import math
 import re
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from crossent.metrics._states import decisions, recalls
 
 KINDS = ("f1", "balanced", "cost", "recall")
 
@@ -515,7 +516,8 @@ def decision_scores(y: Any, predicted: Any, *, n_classes: int, minority: int, mu
     a class without samples, the precision of one never predicted) is 0.0 (``zero_division=0``),
     never NaN; balanced accuracy averages the recalls of the classes present in ``y``.
 
-    Single-label scores come from one confusion matrix (a ``bincount``): the same numbers as
+    The scores come from one confusion matrix (a ``bincount``) through
+    :func:`crossent.metrics._states.decisions`, the numbers ``crossent eval`` reports: the same as
     ``precision_recall_fscore_support``, ``f1_score`` and ``balanced_accuracy_score`` (the tests
     hold them together), without their input validation, which cost more than the counting on
     every split of a comparison.
@@ -524,42 +526,21 @@ def decision_scores(y: Any, predicted: Any, *, n_classes: int, minority: int, mu
     if y.shape != predicted.shape or y.ndim != (2 if multilabel else 1):
         raise ValueError(f"y and predicted must both be {'(N, L) indicators' if multilabel else 'labels (N,)'}, "
                          f"got shapes {y.shape} and {predicted.shape}")
+    # each sample's (true, predicted) cell of the confusion matrix, flat; multi-label: of its label's 2 × 2
+    width = 2 if multilabel else n_classes
+    cells = y * width + predicted
     if multilabel:
-        return _multilabel_scores(y, predicted, minority, cost)
-    confusion = np.bincount(y * n_classes + predicted, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-    hits, actual, chosen = np.diag(confusion), confusion.sum(axis=1), confusion.sum(axis=0)
-    recall = np.divide(hits, actual, out=np.zeros(n_classes), where=actual > 0)
-    precision = np.divide(hits, chosen, out=np.zeros(n_classes), where=chosen > 0)
-    # F1 = 2 tp / (2 tp + fp + fn), 0 where nothing is predicted or present
-    f1_per_class = np.divide(2 * hits, actual + chosen, out=np.zeros(n_classes), where=actual + chosen > 0)
-    f1 = f1_per_class[minority] if n_classes == 2 else f1_per_class.mean()
-    scores = {"f1": float(f1), "precision": float(precision[minority]), "recall": float(recall[minority]),
-              "balanced_accuracy": float(recall[actual > 0].mean()), "worst_recall": float(recall.min()),
-              "per_class_recall": [float(r) for r in recall], "confusion": confusion.tolist()}
-    if cost is not None:
-        scores["cost"] = float(np.asarray(cost, dtype=np.float64)[y, predicted].mean())
-    return scores
-
-
-def _multilabel_scores(y: np.ndarray, predicted: np.ndarray, minority: int, cost: np.ndarray | None) -> dict[str, Any]:
-    from sklearn.metrics import (
-        balanced_accuracy_score,
-        f1_score,
-        multilabel_confusion_matrix,
-        precision_recall_fscore_support,
-    )
-
-    precision, recall, _, _ = precision_recall_fscore_support(y, predicted, average=None, zero_division=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # a label present (or absent) everywhere
-        balanced = np.mean([balanced_accuracy_score(y[:, j], predicted[:, j]) for j in range(y.shape[1])])
-    scores = {"f1": float(f1_score(y, predicted, average="macro", zero_division=0)),
-              "precision": float(precision[minority]), "recall": float(recall[minority]),
-              "balanced_accuracy": float(balanced), "worst_recall": float(recall.min()),
-              "per_class_recall": [float(r) for r in recall],
-              "confusion": multilabel_confusion_matrix(y, predicted).tolist()}
-    if cost is not None:
-        scores["cost"] = float(np.asarray(cost, dtype=np.float64)[y, predicted].sum(axis=1).mean())
+        labels = y.shape[1]
+        counts = np.bincount((cells + 4 * np.arange(labels)).ravel(), minlength=4 * labels)
+        confusion: np.ndarray = counts.reshape(labels, 2, 2)
+    else:
+        confusion = np.bincount(cells, minlength=n_classes**2).reshape(n_classes, n_classes)
+    scores: dict[str, Any] = decisions(confusion, multilabel=multilabel, minority=minority)
+    scores["per_class_recall"] = recalls(confusion, multilabel=multilabel).tolist()
+    scores["confusion"] = confusion.tolist()
+    if cost is not None:  # cost[y, predicted], read through the flat cells (a fraction of 2-D indexing's time)
+        per_sample = np.asarray(cost, dtype=np.float64).reshape(width * width)[cells]
+        scores["cost"] = float((per_sample.sum(axis=1) if multilabel else per_sample).mean())
     return scores
 
 
