@@ -136,6 +136,86 @@ def test_binary_cross_entropy_at_infinite_logits(z: float, y: float, expected: f
     assert float(crossent.binary_focal_loss(np.array([z]), np.array([y]), gamma=2.0)) == expected
 
 
+BINARY_AT_LIMITS = [("binary_cross_entropy", {}), ("binary_focal_loss", {"gamma": 2.0}),
+                    ("binary_focal_loss", {"gamma": 0.5, "alpha": 0.25}), ("asymmetric_loss", {}),
+                    ("asymmetric_loss", {"gamma_pos": 1.0}),
+                    ("asymmetric_loss", {"gamma_pos": 0.5, "gamma_neg": 2.5, "clip": 0.0})]
+SIDES = np.array([-np.inf, -np.inf, -np.inf, np.inf, np.inf, np.inf])  # against y = 0, 1/2, 1 each
+TARGETS = np.array([0.0, 0.5, 1.0, 0.0, 0.5, 1.0])
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("weight", [1.0, 0.0])
+@pytest.mark.parametrize(("loss", "options"), BINARY_AT_LIMITS)
+def test_binary_losses_at_infinite_logits_are_their_saturated_limits(loss: str, options: dict[str, Any],
+                                                                     weight: float) -> None:
+    # z = ±inf against y = 0, 1/2, 1: the value is the one at z = ±1e30 (inf where that is huge),
+    # the gradient and Hessian diagonal are those at ±1e30, where float64 has saturated; a
+    # sample of weight 0 counts for nothing (focal and ASL gave NaN for several, ASL even for the
+    # value at z = -inf, y = 0; every binary loss gave NaN for a weight of 0 at an infinite loss)
+    s = np.full(6, weight)
+    value, grad, hess = crossent.value_grad_hess(loss, SIDES, TARGETS, sample_weight=s, reduction="none", **options)
+    saturated = crossent.value_grad_hess(loss, np.sign(SIDES) * 1e30, TARGETS, sample_weight=s, reduction="none",
+                                         **options)
+    limit = np.where(saturated[0] > 1e20, np.inf, saturated[0])
+    np.testing.assert_array_equal(value, limit)
+    np.testing.assert_array_equal(grad, saturated[1])
+    np.testing.assert_array_equal(hess, saturated[2])
+    assert np.all(np.isfinite(grad)) and np.all(np.isfinite(hess))
+    if weight == 0:
+        assert not np.any(value) and not np.any(grad) and not np.any(hess)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("from_logits", [True, False])
+@pytest.mark.parametrize(("loss", "options"), BINARY_AT_LIMITS)
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_autograd_of_binary_losses_at_infinite_logits_is_the_closed_form(backend: str, loss: str,
+                                                                         options: dict[str, Any],
+                                                                         from_logits: bool) -> None:
+    # at z = ±inf (or probabilities of 0 and 1), weights 1 and 0: autograd through the loss
+    # equals the closed-form gradient (NaN for focal and ASL where the loss is infinite: the
+    # focal factor's slope, 0 there, times inf)
+    x = np.concatenate([SIDES if from_logits else (SIDES > 0).astype(np.float64), [0.3]])
+    y = np.concatenate([TARGETS, [1.0]])
+    s = np.array([1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.5])
+    kw = dict(sample_weight=s, reduction="sum", from_logits=from_logits, **options)
+    _, expected = crossent.value_and_grad(loss, x, y, **kw)
+    function = getattr(crossent, loss)
+    if backend == "torch":
+        torch = pytest.importorskip("torch")
+        xt = torch.tensor(x, requires_grad=True)
+        function(xt, torch.tensor(y), **{**kw, "sample_weight": torch.tensor(s)}).backward()
+        got = xt.grad.numpy()
+    else:
+        jax = pytest.importorskip("jax")
+        jnp = jax.numpy  # (float64: x64 is on in conftest.py)
+        got = np.asarray(jax.grad(lambda a: function(a, jnp.asarray(y), **{**kw, "sample_weight": jnp.asarray(s)}))(
+            jnp.asarray(x)))
+    assert not np.any(np.isnan(got))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_sample_of_weight_zero_at_an_infinite_logit_counts_for_nothing_on_the_kernel(dtype: Any) -> None:
+    # the Numba kernel multiplied the weight by the loss: 0 · inf = NaN in the sum and per element
+    z = np.array([[-np.inf, 0.3, np.inf, 2.0]], dtype)
+    y = np.array([[1.0, 0.0, 0.0, 1.0]], dtype)
+    s = np.array([[0.0, 1.0, 0.0, 2.0]], dtype)
+    pytest.importorskip("numba")
+    reps = 2 * KERNEL_ROWS // 4  # 80,000 elements: the kernel's
+    big = crossent.value_and_grad("binary_cross_entropy", np.tile(z, (reps, 1)), np.tile(y, (reps, 1)),
+                                  sample_weight=np.tile(s, (reps, 1)), reduction="none")
+    small = crossent.value_and_grad("binary_cross_entropy", z, y, sample_weight=s, reduction="none")
+    assert big[0][0, 0] == big[0][0, 2] == 0 and small[0][0, 0] == small[0][0, 2] == 0
+    assert_close(big[0][:1], small[0], dtype)
+    assert_close(big[1][:1], small[1], dtype)
+    total = crossent.binary_cross_entropy(np.tile(z, (reps, 1)), np.tile(y, (reps, 1)),
+                                          sample_weight=np.tile(s, (reps, 1)), reduction="sum")
+    assert np.isfinite(total)
+    assert_close(total, reps * float(np.sum(small[0])), dtype)
+
+
 @pytest.mark.parametrize("backend", ["numpy", "torch", "jax"])
 @pytest.mark.parametrize("loss", ["binary_cross_entropy", "binary_focal_loss", "asymmetric_loss"])
 def test_zero_dimensional_binary_inputs_are_one_element(backend: str, loss: str) -> None:

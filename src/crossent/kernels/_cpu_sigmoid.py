@@ -89,6 +89,7 @@ def sigmoid_float32(
         stop = min(start + BLOCK, n)
         outside += _outside(y, start, stop)
         partial = _ZERO
+        # a sample of weight 0 counts for nothing, even where its loss is inf (z = ±inf): 0, not 0 · inf
         if s_step == 0 and pw_step == 0:  # one weight for all: the vectorized loop
             s = sample_weight[0]
             w_pos = pos_weight[0]
@@ -97,17 +98,18 @@ def sigmoid_float32(
                 value, slope = _element(z[i], y[i], w_pos, keep)
                 partial += value
                 if want_loss:
-                    loss[i] = s * value
+                    loss[i] = s * value if s != _ZERO else _ZERO
                 if want_grad:
                     grad[i] = k * slope
-            partial *= s
+            partial = partial * s if s != _ZERO else _ZERO
         else:
             for i in range(start, stop):
                 s = sample_weight[i * s_step]
                 value, slope = _element(z[i], y[i], pos_weight[i * pw_step], keep)
-                partial += s * value
+                weighted = s * value if s != _ZERO else _ZERO
+                partial += weighted
                 if want_loss:
-                    loss[i] = s * value
+                    loss[i] = weighted
                 if want_grad:
                     grad[i] = np.float32(float(s) / divisor) * slope
         total += float(partial)
@@ -129,7 +131,7 @@ def sigmoid_float64(z, y, sample_weight, s_step, pos_weight, pw_step, loss, grad
         s = sample_weight[i * s_step]
         e = math.exp(-abs(x))
         log1p_e = math.log1p(e)
-        value = s * (c_pos * (max(-x, 0.0) + log1p_e) + c_neg * (max(x, 0.0) + log1p_e))
+        value = s * (c_pos * (max(-x, 0.0) + log1p_e) + c_neg * (max(x, 0.0) + log1p_e)) if s != 0.0 else 0.0
         total += value
         if want_loss:
             loss[i] = value

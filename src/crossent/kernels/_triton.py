@@ -319,9 +319,10 @@ def _sigmoid_elements(
     log1p_e = _log1p(e)
     log_p = -(tl.maximum(-x, 0.0) + log1p_e)  # log σ(z)
     log_q = -(tl.maximum(x, 0.0) + log1p_e)  # log σ(-z) = log(1 - σ(z))
-    # (a term whose weight is 0 adds nothing, even where its log is -inf: z = ±inf)
+    # (a term whose weight is 0 adds nothing, even where its log is -inf: z = ±inf; nor does a
+    # sample of weight 0)
     ce = tl.where(c_pos != 0.0, c_pos * log_p, 0.0) + tl.where(c_neg != 0.0, c_neg * log_q, 0.0)
-    tl.store(loss_ptr + i, -s * ce, mask=mask)
+    tl.store(loss_ptr + i, tl.where(s != 0.0, -s * ce, 0.0), mask=mask)
     if GRAD:
         scale = tl.load(grad_scale_ptr).to(tl.float32) if SCALE_FROM_MEMORY else grad_scale
         big = 1.0 / (1.0 + e)

@@ -36,6 +36,7 @@ from crossent.losses._math import (
     safe_log,
     safe_log1m,
     safe_reciprocal,
+    times_log,
     zero,
 )
 from crossent.losses._reduce import kernel_divisor, kernel_total, reduce, reduce_total
@@ -118,6 +119,9 @@ def _sigmoid_loss(
     c_pos = y if pos_weight is None else y * _inputs.weights(
         "pos_weight", pos_weight, xp, b.x, shape, "the prediction")
     c_neg = 1 - y
+    if b.weights is not None:  # a sample of weight 0 counts for nothing, even where a log is -inf
+        live = b.weights != 0
+        c_pos, c_neg = (xp.where(live, c, xp.zeros_like(c)) for c in (c_pos, c_neg))
 
     if from_logits:
         # log p = log σ(z), log q = log(1 - σ(z)) = log σ(-z)
@@ -135,7 +139,13 @@ def _sigmoid_loss(
     loss = ce
     if not zero(gamma):
         q_t = y * q + (1 - y) * p
-        loss = _modulating(q_t, y, (log_p, log_q) if from_logits else None, gamma, xp) * loss
+        modulating = _modulating(q_t, y, (log_p, log_q) if from_logits else None, gamma, xp)
+        # where ce is inf (p = 0 or 1 against the target: z = ±inf) the factor is its limit, held
+        # constant: its slope there adds nothing to the gradient's limit (pq ce → 0 from logits,
+        # and from probabilities ce's own slope dominates), but autograd would multiply it by inf
+        at_limit = xp.astype(b.x > (0 if from_logits else 0.5), b.x.dtype)
+        held = power(y * (1 - at_limit) + (1 - y) * at_limit, gamma, xp)
+        loss = xp.where(xp.isinf(ce), held, modulating) * loss
     alpha_t = None
     if alpha is not None:
         a = _binary_alpha(alpha, xp, b.x, shape)
@@ -152,9 +162,10 @@ def _sigmoid_loss(
             d_qt = 1 - 2 * y
         g = d_ce
         if not zero(gamma):
-            # where ce is inf (probabilities of 0 or 1 against a soft target) the infinite term is
-            # the one with ce' (its 1/p outgrows log p): drop the other, which would add inf - inf
-            finite_ce = ce if from_logits else xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
+            # where ce is inf the term with ce' carries the limit: from probabilities (0 or 1
+            # against a soft target) its 1/p outgrows log p, and the other would add inf - inf;
+            # from logits (z = ±inf) the other's d_qt = pq is 0, and pq ce ~ |z| e^-|z| → 0
+            finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
             g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * finite_ce
         if hess:
             h = _focal_curvature(p, q, y, c_pos, c_neg, ce, d_ce, None if zero(gamma) else q_t, gamma, from_logits,
@@ -193,7 +204,9 @@ def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, c
             return d2_ce
         positive = q_t > 0
         r = xp.where(positive, p * q * (1 - 2 * y) / xp.where(positive, q_t, xp.ones_like(q_t)), xp.zeros_like(q_t))
-        inside = d2_ce + 2 * gamma * r * d_ce + gamma * (gamma - 1) * r * r * ce + gamma * r * (q - p) * ce
+        finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)  # (ce = inf at z = ±inf, where r = 0)
+        inside = (d2_ce + 2 * gamma * r * d_ce + gamma * (gamma - 1) * r * r * finite_ce
+                  + gamma * r * (q - p) * finite_ce)
         return power(q_t, gamma, xp) * inside
     d2_ce = c_pos * _inverse_square(p, c_pos != 0, xp) + c_neg * _inverse_square(q, c_neg != 0, xp)
     if q_t is None:
@@ -209,7 +222,7 @@ def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, c
     finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
     last = xp.where(positive, gamma * (gamma - 1) * safe_q_t ** (gamma - 2) * sign * sign * finite_ce,
                     xp.zeros_like(q_t))
-    return power(q_t, gamma, xp) * d2_ce + 2 * xp.where(middle != 0, slope * middle, xp.zeros_like(q_t)) + last
+    return power(q_t, gamma, xp) * d2_ce + 2 * xp.where(middle != 0, slope, xp.zeros_like(q_t)) * middle + last
 
 
 def _modulating(q_t: Array, y: Array, logs: tuple[Array, Array] | None, gamma: float, xp: Any) -> Array:
@@ -308,7 +321,10 @@ def _asymmetric_loss(
     m = _checks.number("clip", clip, low=0, high=1, high_open=True)
     b = _binary_inputs(prediction, target, sample_weight, from_logits, xp)
     y = b.y
-    pos, neg = y != 0, y != 1
+    pos, neg = y != 0, y != 1  # the terms that count: a log where they do not is 0 (its weight is)
+    if b.weights is not None:  # a sample of weight 0 counts for nothing, even where a log is -inf
+        live = b.weights != 0
+        pos, neg = pos & live, neg & live
     if from_logits:
         log_p = _log_sigmoid(b.x, xp)
         log_q = _log_sigmoid(-b.x, xp)
@@ -325,16 +341,28 @@ def _asymmetric_loss(
         p_m = xp.maximum(p - m, xp.zeros_like(p))
         q_m = xp.minimum(q + m, xp.ones_like(q))
         log_qm = xp.log(q_m)  # q_m ≥ m > 0
-    loss_pos = -(power_of_log(log_q, gamma_pos, xp) if from_logits else power(q, gamma_pos, xp)) * log_p
-    loss_neg = -(power_of_log(log_p, gamma_neg, xp) if from_logits and m == 0 else power(p_m, gamma_neg, xp)) * log_qm
+    # each term's log is 0 where the term does not count (log p = -inf at z = -inf, log(1 - p_m)
+    # at z = +inf with m = 0: 0 · -inf is NaN), before the product, for autograd too
+    log_p_term = xp.where(pos, log_p, xp.zeros_like(log_p))
+    log_qm_term = xp.where(neg, log_qm, xp.zeros_like(log_qm))
+    pow_pos = power_of_log(log_q, gamma_pos, xp) if from_logits else power(q, gamma_pos, xp)
+    pow_neg = power_of_log(log_p, gamma_neg, xp) if from_logits and m == 0 else power(p_m, gamma_neg, xp)
+    if from_logits:  # where a log is -inf its term's factor is 1 (q = 1, or p = 1), held constant
+        # (as in the focal loss: autograd would multiply the factor's slope, 0 there, by inf)
+        one = xp.ones_like(pow_pos)
+        pow_pos = xp.where(xp.isinf(log_p_term), one, pow_pos)
+        pow_neg = xp.where(xp.isinf(log_qm_term), one, pow_neg)
+    loss_pos = -pow_pos * log_p_term
+    loss_neg = -pow_neg * log_qm_term
     s = b.s
     loss = s * (y * loss_pos + (1 - y) * loss_neg)
     g = None
     if grad or hess:
         if from_logits:
-            g_pos = gamma_pos * p * power(q, gamma_pos, xp) * log_p - power(q, gamma_pos + 1, xp)
+            # (p log p and q log q at their limit 0 where p or q is 0: z = ±inf)
+            g_pos = gamma_pos * power(q, gamma_pos, xp) * times_log(p, log_p, xp) - power(q, gamma_pos + 1, xp)
             if m == 0:
-                g_neg = power(p, gamma_neg + 1, xp) - gamma_neg * power(p, gamma_neg, xp) * q * log_qm
+                g_neg = power(p, gamma_neg + 1, xp) - gamma_neg * power(p, gamma_neg, xp) * times_log(q, log_qm, xp)
             else:
                 g_neg = xp.where(p > m, p * q * (power(p_m, gamma_neg, xp) / q_m
                                                  - power_minus_one(p_m, gamma_neg, xp) * log_qm),
@@ -378,7 +406,7 @@ def _asymmetric_curvature(p: Array, q: Array, log_p: Array, p_m: Array, q_m: Arr
     ℓ'' = ψ''(q_m) p² q² - ψ'(q_m) pq (q - p)."""
     if from_logits:
         def mirrored(p: Array, q: Array, log_p: Array, gamma: float) -> Array:
-            return p * power(q, gamma, xp) * ((2 * gamma + 1) * q + gamma * (q - gamma * p) * log_p)
+            return power(q, gamma, xp) * ((2 * gamma + 1) * p * q + gamma * (q - gamma * p) * times_log(p, log_p, xp))
 
         h_pos = mirrored(p, q, log_p, gamma_pos)
         if m == 0:

@@ -101,6 +101,13 @@ def safe_log1m(p: Array, used: Array, xp: Any) -> Array:
     return xp.where(used, xp.log1p(-xp.where(used, p, xp.zeros_like(p))), xp.zeros_like(p))
 
 
+def times_log(x: Array, log_x: Array, xp: Any) -> Array:
+    """x log x from x and its log, with its limit 0 where x = 0 (log x = -inf there: 0 · -inf is
+    NaN)."""
+    positive = x > 0
+    return xp.where(positive, x * xp.where(positive, log_x, xp.zeros_like(log_x)), xp.zeros_like(x))
+
+
 def safe_reciprocal(x: Array, used: Array, xp: Any) -> Array:
     """1 / x where ``used`` (inf where x = 0), 0 elsewhere."""
     return xp.where(used, 1 / xp.where(used, x, xp.ones_like(x)), xp.zeros_like(x))

@@ -62,12 +62,8 @@ def log_loss_sum(y: np.ndarray, x: np.ndarray, w: np.ndarray, *, multilabel: boo
     ``x`` probabilities or, ``from_logits``, logits (``(N,)`` of class 1, ``(N, C)`` classes or
     ``(N, L)`` labels).
 
-    The samples of weight 0 are left out before the loss is taken: they count for nothing, even
-    where ℓᵢ = −log 0 = inf, whose product with the weight, 0 · inf, would be NaN.
+    A sample of weight 0 counts for nothing, even where ℓᵢ = −log 0 = inf (the losses' rule).
     """
-    counted = w > 0
-    if not counted.all():
-        y, x, w = y[counted], x[counted], w[counted]
     if x.ndim == 2 and not multilabel:  # classes (binary as two columns too)
         return float(cross_entropy(x, y, from_logits=from_logits, sample_weight=w, reduction="sum"))
     w = w if x.ndim == 1 else np.broadcast_to(w[:, None], x.shape)
