@@ -136,6 +136,28 @@ def test_binary_cross_entropy_at_infinite_logits(z: float, y: float, expected: f
     assert float(crossent.binary_focal_loss(np.array([z]), np.array([y]), gamma=2.0)) == expected
 
 
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0.1}, {"z_loss": 1e-3}])
+def test_a_weight_of_zero_at_a_minus_inf_label_logit_counts_for_nothing(dtype: Any, options: dict[str, Any]) -> None:
+    # a masked class (-inf) as the label of a row that weighs nothing: 0, not 0 · inf (the float32
+    # kernel gave NaN, by a class weight of 0 or a sample weight of 0)
+    z = np.array([[-np.inf, 0.0, 1.0], [0.0, 1.0, 2.0]], dtype)
+    y = np.array([0, 1])
+    (value_k, grad_k), (value_g, grad_g) = _kernel_and_generic("cross_entropy", z, y, weight=np.array([0.0, 1.0, 1.0]),
+                                                               **options)
+    # (the label weighs nothing; smoothing's share of the other classes and the z-loss still count)
+    assert np.isfinite(value_k[0]) and (value_k[0] == value_g[0] == 0 or options)
+    assert_close(value_k, value_g, dtype)
+    assert_close(grad_k, grad_g, dtype)
+    reps = KERNEL_ROWS // 2
+    tiled = crossent.cross_entropy(np.tile(z, (reps, 1)), np.tile(y, reps), sample_weight=np.tile([0.0, 1.0], reps),
+                                   reduction="none", **options)
+    single = crossent.cross_entropy(z, y, sample_weight=np.array([0.0, 1.0]), reduction="none", **options)
+    assert tiled[0] == single[0] == 0
+    assert_close(tiled[:2], single, dtype)
+
+
 BINARY_AT_LIMITS = [("binary_cross_entropy", {}), ("binary_focal_loss", {"gamma": 2.0}),
                     ("binary_focal_loss", {"gamma": 0.5, "alpha": 0.25}), ("asymmetric_loss", {}),
                     ("asymmetric_loss", {"gamma_pos": 1.0}),

@@ -459,7 +459,9 @@ def softmax_rows_float32(
         # no rounding of the passes' reassociated sums below 0 (-2.6 at z = 1e30 without it)
         label_term = max(((float(m) - z_y) - b_y) + log_total, 0.0)
         smoothing_term = max(scale_sum * log_total - shifted, 0.0) if off != 0.0 else 0.0
-        loss[i] = on * label_term + off * smoothing_term + z_loss * s * lse * lse
+        # (a weight of 0 adds nothing, even to an infinite term: a -inf logit of the label)
+        loss[i] = ((on * label_term if on != 0.0 else 0.0) + (off * smoothing_term if off != 0.0 else 0.0)
+                   + z_loss * s * lse * lse)
         if want_grad:
             g = grad[i]
             k = np.float32((on + off * scale_sum + 2.0 * z_loss * s * lse) / total / divisor)
