@@ -407,3 +407,23 @@ def test_random_binary_and_probability_mixes_kernel_against_generic(monkeypatch:
         if rng.random() < 0.5:
             options["eps"] = float(rng.choice([1e-7, 1e-3]))
         compare(monkeypatch, crossent.cross_entropy, p, labels, dtype, **options)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weights", ["none", "scalar", "element"])
+def test_sigmoid_kernel_across_several_blocks_and_a_partial_one(monkeypatch: pytest.MonkeyPatch, dtype: Any,
+                                                                weights: str) -> None:
+    # the float32 kernel works in blocks of _cpu_sigmoid.BLOCK elements (slices indexed from 0):
+    # three whole blocks and a partial one, every reduction (the loss stored or not), against generic
+    from crossent.kernels import _cpu_sigmoid
+
+    rng = np.random.default_rng(5)
+    n = 3 * _cpu_sigmoid.BLOCK + 77
+    z = (rng.normal(size=n) * 6).astype(dtype)
+    y = rng.random(n).astype(dtype)
+    options: dict[str, Any] = {"pos_weight": 1.5, "label_smoothing": 0.05}
+    if weights == "scalar":
+        options["sample_weight"] = np.full(n, 0.7)
+    elif weights == "element":
+        options["sample_weight"] = np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0.5, 2.0, n))
+    compare(monkeypatch, crossent.binary_cross_entropy, z, y, dtype, **options)

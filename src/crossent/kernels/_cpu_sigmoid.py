@@ -63,10 +63,10 @@ def _element(x, target, w_pos, keep):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, inline="always", fastmath=_FAST)
-def _outside(y, start, stop):  # type: ignore[no-untyped-def]
-    """How many of y[start:stop] lie outside [0, 1] (NaN included): the targets' check, fused."""
+def _outside(y):  # type: ignore[no-untyped-def]
+    """How many of y lie outside [0, 1] (NaN included): the targets' check, fused."""
     count = 0
-    for i in range(start, stop):
+    for i in range(y.size):
         count += 0 if (y[i] >= _ZERO and y[i] <= _ONE) else 1
     return count
 
@@ -85,33 +85,47 @@ def sigmoid_float32(
     total = 0.0
     outside = 0
     for block in prange((n + BLOCK - 1) // BLOCK):
+        # the block as slices, indexed from 0: LLVM then knows every index is non-negative and
+        # vectorizes the loops (indexed from start = block · BLOCK, each access kept Numba's
+        # negative-index test: 0.25 s at 10⁸ elements, 0.09 s so, 0.06 s with training's own loop)
         start = block * BLOCK
         stop = min(start + BLOCK, n)
-        outside += _outside(y, start, stop)
+        zb, yb = z[start:stop], y[start:stop]
+        lb = loss[start:stop] if want_loss else loss
+        gb = grad[start:stop] if want_grad else grad
+        outside += _outside(yb)
         partial = _ZERO
         # a sample of weight 0 counts for nothing, even where its loss is inf (z = ±inf): 0, not 0 · inf
         if s_step == 0 and pw_step == 0:  # one weight for all: the vectorized loop
             s = sample_weight[0]
             w_pos = pos_weight[0]
             k = np.float32(float(s) / divisor)
-            for i in range(start, stop):
-                value, slope = _element(z[i], y[i], w_pos, keep)
-                partial += value
-                if want_loss:
-                    loss[i] = s * value if s != _ZERO else _ZERO
-                if want_grad:
-                    grad[i] = k * slope
+            if want_grad and not want_loss:  # training's "mean" or "sum": a loop of its own, with
+                for i in range(zb.size):  # no store behind a branch (LLVM does not unswitch it)
+                    value, slope = _element(zb[i], yb[i], w_pos, keep)
+                    partial += value
+                    gb[i] = k * slope
+            else:
+                for i in range(zb.size):
+                    value, slope = _element(zb[i], yb[i], w_pos, keep)
+                    partial += value
+                    if want_loss:
+                        lb[i] = s * value if s != _ZERO else _ZERO
+                    if want_grad:
+                        gb[i] = k * slope
             partial = partial * s if s != _ZERO else _ZERO
         else:
-            for i in range(start, stop):
-                s = sample_weight[i * s_step]
-                value, slope = _element(z[i], y[i], pos_weight[i * pw_step], keep)
+            sb = sample_weight[start:stop] if s_step else sample_weight
+            pb = pos_weight[start:stop] if pw_step else pos_weight
+            for i in range(zb.size):
+                s = sb[i * s_step]
+                value, slope = _element(zb[i], yb[i], pb[i * pw_step], keep)
                 weighted = s * value if s != _ZERO else _ZERO
                 partial += weighted
                 if want_loss:
-                    loss[i] = weighted
+                    lb[i] = weighted
                 if want_grad:
-                    grad[i] = np.float32(float(s) / divisor) * slope
+                    gb[i] = np.float32(float(s) / divisor) * slope
         total += float(partial)
     return total, outside
 
