@@ -109,19 +109,21 @@ def softmax_cross_entropy(
         g = z if in_place else out
     else:
         g = np.empty_like(z)
-    general = (gamma, epsilon, softcap or 0.0)
-    if z.dtype == np.float32 and general == (0.0, 0.0, 0.0):
+    # the vectorized float32 kernel: every option but soft-capping, and focal γ or Poly-1 ε only
+    # without label smoothing (where Σ_c h_c needs every class's focal term)
+    if z.dtype == np.float32 and not softcap and (smoothing == 0.0 or gamma == epsilon == 0.0):
         fallback = np.empty(n, np.bool_)
         b = np.empty(0, np.float32) if bias is None else np.asarray(bias, np.float32)
         _cpu_softmax.softmax_rows_float32(z, y, s, scale, scale.astype(np.float32), b, loss, g, fallback,
-                                          _ignore(ignore_index), smoothing, z_loss, divisor, grad, in_place)
+                                          _ignore(ignore_index), smoothing, gamma, epsilon, z_loss, divisor, grad,
+                                          in_place)
         rows = np.flatnonzero(fallback)
         if rows.size == 0:
             return loss, g if grad else None
         # rows with an inf or NaN logit (untouched by the fast kernel): the float64 kernel
         sub_loss, sub_grad = np.empty(rows.size), np.empty((rows.size if grad else 0, num_classes), z.dtype)
         _cpu_softmax.softmax_rows(z[rows], y[rows], s[rows], scale, _vector(bias, num_classes, 0.0),
-                                  sub_loss, sub_grad, _ignore(ignore_index), smoothing, 0.0, 0.0, z_loss,
+                                  sub_loss, sub_grad, _ignore(ignore_index), smoothing, gamma, epsilon, z_loss,
                                   0.0, divisor, grad, False)
         loss[rows] = sub_loss
         if grad:

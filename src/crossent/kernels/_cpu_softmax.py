@@ -6,11 +6,12 @@ parallel (``prange``); a row is read from memory once (its later passes hit the 
 float32 logits is 128 KiB) and its gradient written once.
 
 - :func:`softmax_rows_float32`, the hot path: cross-entropy from float32 logits with weights,
-  ignore_index, label smoothing, z-loss and logit adjustment, in float32 arithmetic that LLVM
-  vectorizes (``_numba_math``: exp without libm, the row maximum as an integer reduction, a
-  prefetch of the next row), per-row sums added in float32 lanes, per-row scalars in float64.
-  Rows with an infinite or NaN logit are handed back to :func:`softmax_rows`.
-- :func:`softmax_rows`, every option (focal γ, Poly-1 ε, soft-cap as well) and float64 logits:
+  ignore_index, label smoothing, z-loss and logit adjustment, and focal γ or Poly-1 ε without
+  smoothing (whose gradient is still a multiple of p plus the label's correction), in float32
+  arithmetic that LLVM vectorizes (``_numba_math``: exp without libm, the row maximum as an
+  integer reduction, a prefetch of the next row), per-row sums added in float32 lanes, per-row
+  scalars in float64. Rows with an infinite or NaN logit are handed back to :func:`softmax_rows`.
+- :func:`softmax_rows`, every option (soft-cap, focal or Poly-1 with smoothing as well) and float64 logits:
   float64 element arithmetic with libm's exp and log, no fastmath (inf and NaN propagate exactly
   as on the generic path).
 - :func:`log_loss_rows`: the log loss of probabilities, reading only the classes with a nonzero
@@ -410,17 +411,22 @@ def softmax_rows_float32(
     loss,  # [N] float64: the weighted per-sample losses ℓ
     grad,  # [N, C] float32: dℓ/dz / divisor, written if want_grad; may be z itself (in_place)
     fallback,  # [N] bool: rows whose maximum is not finite, left for softmax_rows
-    # options
-    ignore_index, smoothing, z_loss, divisor, want_grad, in_place,
+    # options (focal γ and Poly-1 ε only without label smoothing: the caller's rule)
+    ignore_index, smoothing, gamma, epsilon, z_loss, divisor, want_grad, in_place,
 ):
     # The cross-entropy with class and sample weights, label smoothing, z-loss and logit
-    # adjustment (γ = ε = 0, no soft-cap). With u = z + b, LSE = log Σ exp(u), p = softmax(u),
+    # adjustment, no soft-cap. With u = z + b, LSE = log Σ exp(u), p = softmax(u),
     # a_c = s w_c α_c ỹ_c = on [c = y] + off w_c α_c (on = s (1 - ε_s) w_y α_y, off = s ε_s / C):
     #     ℓ = Σ_c a_c (LSE - u_c) + λ s LSE²,    dℓ/du_c = (Σ_c a_c + 2 λ s LSE) p_c - a_c.
+    # With focal γ or Poly-1 ε (and no smoothing) only the label's term counts:
+    #     ℓ = on [-(1 - p_y)^γ log p_y + ε (1 - p_y)] + λ s LSE²,
+    #     dℓ/du_c = (2 λ s LSE - h_y) p_c + h_y [c = y],   h_y = on p_y d/dp_y[term] (_h),
+    # the same shape: a multiple of p_c, and the label's own correction, from per-row scalars.
     # Three passes over the row, all from cache: the maximum m of u; e_c = exp(u_c - m) into the
     # gradient row and their sum S, while the next row is prefetched (so that its first pass does
     # not wait on memory: 0.125 s -> 0.107 s at 8192 × 32000); the gradient
-    # k e_c - off w_c α_c / divisor, k = (Σa + 2λ s LSE) / (S divisor), then -on / divisor at y.
+    # k e_c - off w_c α_c / divisor, k = (2λ s LSE - Σh) / (S divisor), then h_y / divisor at y
+    # (cross-entropy: h_c = -a_c, Σh = -Σa).
     n, num_classes = z.shape
     scale_sum = 0.0  # Σ_c w_c α_c
     for c in range(num_classes):
@@ -459,12 +465,20 @@ def softmax_rows_float32(
         # no rounding of the passes' reassociated sums below 0 (-2.6 at z = 1e30 without it)
         label_term = max(((float(m) - z_y) - b_y) + log_total, 0.0)
         smoothing_term = max(scale_sum * log_total - shifted, 0.0) if off != 0.0 else 0.0
+        if gamma == 0.0 and epsilon == 0.0:
+            h_y, sum_h = -on, -(on + off * scale_sum)
+        else:  # the focal or Poly-1 term of the label (off = 0), in float64 from log p_y
+            log_p_y = -label_term
+            p_y = math.exp(log_p_y)
+            label_term = _term(log_p_y, p_y, gamma, epsilon)
+            h_y = _h(on, log_p_y, p_y, gamma, epsilon)
+            sum_h = h_y
         # (a weight of 0 adds nothing, even to an infinite term: a -inf logit of the label)
         loss[i] = ((on * label_term if on != 0.0 else 0.0) + (off * smoothing_term if off != 0.0 else 0.0)
                    + z_loss * s * lse * lse)
         if want_grad:
             g = grad[i]
-            k = np.float32((on + off * scale_sum + 2.0 * z_loss * s * lse) / total / divisor)
+            k = np.float32((2.0 * z_loss * s * lse - sum_h) / total / divisor)
             if off != 0.0:
                 b = np.float32(off / divisor)
                 for c in range(num_classes):
@@ -472,5 +486,5 @@ def softmax_rows_float32(
             else:
                 for c in range(num_classes):
                     g[c] = g[c] * k
-            g[y] -= np.float32(on / divisor)
+            g[y] += np.float32(h_y / divisor)
 
