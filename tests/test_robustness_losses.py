@@ -150,7 +150,7 @@ def test_a_weight_of_zero_at_a_minus_inf_label_logit_counts_for_nothing(dtype: A
     assert np.isfinite(value_k[0]) and (value_k[0] == value_g[0] == 0 or options)
     assert_close(value_k, value_g, dtype)
     assert_close(grad_k, grad_g, dtype)
-    reps = KERNEL_ROWS // 2
+    reps = KERNEL_ROWS // 2  # (40,000 rows of 3 classes: the kernel's)
     tiled = crossent.cross_entropy(np.tile(z, (reps, 1)), np.tile(y, reps), sample_weight=np.tile([0.0, 1.0], reps),
                                    reduction="none", **options)
     single = crossent.cross_entropy(z, y, sample_weight=np.array([0.0, 1.0]), reduction="none", **options)
