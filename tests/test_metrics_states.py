@@ -347,6 +347,9 @@ def test_decisions_of_each_class_are_scikit_learns_and_none_is_the_rarest_by_wei
     weights = np.sum(w[:, None] * (y if multilabel else y[:, None] == np.arange(c)), axis=0)
     assert decisions(state.confusion, multilabel=multilabel) == decisions(
         state.confusion, multilabel=multilabel, minority=int(np.argmin(weights)))
+    for bad in (-1, c):  # (a negative index wrapped to the last class)
+        with pytest.raises(ValueError, match=f"minority must be a class index in \\[0, {c}\\), got {bad}"):
+            decisions(state.confusion, multilabel=multilabel, minority=bad)
 
 
 def evaluation_probabilities(kind: str, x: np.ndarray, from_logits: bool) -> np.ndarray:

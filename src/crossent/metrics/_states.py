@@ -572,6 +572,8 @@ def decisions(confusion: np.ndarray, *, multilabel: bool, minority: int | None =
     over labels), and worst recall is the smallest of :func:`recalls`.
     """
     recall = recalls(confusion, multilabel=multilabel)
+    if minority is not None and not 0 <= minority < len(recall):
+        raise ValueError(f"minority must be a class index in [0, {len(recall)}), got {minority!r}")
     if multilabel:
         tn, fp, fn, tp = (confusion[:, i, j] for i in (0, 1) for j in (0, 1))
         precision, specificity = _ratio(tp, tp + fp), _ratio(tn, tn + fp)
