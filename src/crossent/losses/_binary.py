@@ -137,7 +137,10 @@ def _sigmoid_loss(
     ce = -(c_pos * xp.where(c_pos != 0, log_p, xp.zeros_like(log_p))
            + c_neg * xp.where(c_neg != 0, log_q, xp.zeros_like(log_q)))
     loss = ce
+    finite_ce = ce  # (ce where it is finite, else 0: the focal gradient's and curvature's)
     if not zero(gamma):
+        infinite = xp.isinf(ce)
+        finite_ce = xp.where(infinite, xp.zeros_like(ce), ce)
         q_t = y * q + (1 - y) * p
         modulating = _modulating(q_t, y, (log_p, log_q) if from_logits else None, gamma, xp)
         # where ce is inf (p = 0 or 1 against the target: z = ±inf) the factor is its limit, held
@@ -145,7 +148,7 @@ def _sigmoid_loss(
         # and from probabilities ce's own slope dominates), but autograd would multiply it by inf
         at_limit = xp.astype(b.x > (0 if from_logits else 0.5), b.x.dtype)
         held = power(y * (1 - at_limit) + (1 - y) * at_limit, gamma, xp)
-        loss = xp.where(xp.isinf(ce), held, modulating) * loss
+        loss = xp.where(infinite, held, modulating) * loss
     alpha_t = None
     if alpha is not None:
         a = _binary_alpha(alpha, xp, b.x, shape)
@@ -165,11 +168,10 @@ def _sigmoid_loss(
             # where ce is inf the term with ce' carries the limit: from probabilities (0 or 1
             # against a soft target) its 1/p outgrows log p, and the other would add inf - inf;
             # from logits (z = ±inf) the other's d_qt = pq is 0, and pq ce ~ |z| e^-|z| → 0
-            finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
             g = power(q_t, gamma, xp) * d_ce + power_minus_one(q_t, gamma, xp) * d_qt * finite_ce
         if hess:
-            h = _focal_curvature(p, q, y, c_pos, c_neg, ce, d_ce, None if zero(gamma) else q_t, gamma, from_logits,
-                                 xp)
+            h = _focal_curvature(p, q, y, c_pos, c_neg, finite_ce, d_ce, None if zero(gamma) else q_t, gamma,
+                                 from_logits, xp)
             h = s * (h if alpha_t is None else alpha_t * h)
             if not from_logits:
                 h = clipped.mask(h)
@@ -185,9 +187,11 @@ def _sigmoid_loss(
     return value, xp.astype(g, b.dtype), xp.astype(h, b.dtype)
 
 
-def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, ce: Array, d_ce: Array,
+def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, finite_ce: Array, d_ce: Array,
                      q_t: Array | None, gamma: float, from_logits: bool, xp: Any) -> Array:
-    """d²/dx² of q_t^γ ce (the focal loss before α and s), x the logit or the probability.
+    """d²/dx² of q_t^γ ce (the focal loss before α and s), x the logit or the probability;
+    ``finite_ce`` is ce with 0 where it is inf (z = ±inf, where r = 0; from probabilities, where
+    the middle term carries the limit).
 
     From logits (dp/dz = pq): ce'' = (c⁺ + c⁻) pq, q_t' = pq (1 - 2ỹ), q_t'' = q_t' (q - p), and::
 
@@ -204,7 +208,6 @@ def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, c
             return d2_ce
         positive = q_t > 0
         r = xp.where(positive, p * q * (1 - 2 * y) / xp.where(positive, q_t, xp.ones_like(q_t)), xp.zeros_like(q_t))
-        finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)  # (ce = inf at z = ±inf, where r = 0)
         inside = (d2_ce + 2 * gamma * r * d_ce + gamma * (gamma - 1) * r * r * finite_ce
                   + gamma * r * (q - p) * finite_ce)
         return power(q_t, gamma, xp) * inside
@@ -219,7 +222,6 @@ def _focal_curvature(p: Array, q: Array, y: Array, c_pos: Array, c_neg: Array, c
     at_zero = float("inf") if gamma < 1 else float(gamma == 1)
     slope = xp.where(positive, gamma * safe_q_t ** (gamma - 1), xp.full_like(q_t, gamma * at_zero))
     middle = sign * xp.where(xp.isinf(d_ce) | (sign == 0), xp.zeros_like(d_ce), d_ce)
-    finite_ce = xp.where(xp.isinf(ce), xp.zeros_like(ce), ce)
     last = xp.where(positive, gamma * (gamma - 1) * safe_q_t ** (gamma - 2) * sign * sign * finite_ce,
                     xp.zeros_like(q_t))
     return power(q_t, gamma, xp) * d2_ce + 2 * xp.where(middle != 0, slope, xp.zeros_like(q_t)) * middle + last
